@@ -1,0 +1,413 @@
+/*
+ * server/command.c - the command table, lookup, checks and dispatch.
+ *
+ * The order of checks follows Redis's processCommand(): lookup, arity,
+ * authentication, MULTI queueing, then the handler. Errors raised before a
+ * handler runs count as rejected calls; error replies from a handler count
+ * as failed calls (INFO commandstats).
+ */
+#include "command.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "conn.h"
+#include "reply.h"
+#include "resp.h"
+#include "srv.h"
+#include "worker.h"
+
+static const struct cmd_def command_table[] = {
+#define RK_CMD(name, fn, arity, flags, first, last, step, acl) \
+    {name, fn, arity, flags, first, last, step, acl, 0},
+#include "commands.def"
+#undef RK_CMD
+};
+
+#define NCOMMANDS (sizeof(command_table) / sizeof(command_table[0]))
+
+/*
+ * Open-addressing index from name to table entry. It is filled once, under
+ * pthread_once, before any lookup returns, and is read-only afterwards.
+ */
+#define INDEX_SIZE 256
+static unsigned char command_index[INDEX_SIZE];   /* entry + 1; 0 = empty */
+static pthread_once_t command_index_once = PTHREAD_ONCE_INIT;
+
+static unsigned
+name_hash(const char *p, size_t len)
+{
+    unsigned h = 2166136261u;
+
+    for (size_t i = 0; i < len; i++) {
+        h ^= (unsigned char)tolower((unsigned char)p[i]);
+        h *= 16777619u;
+    }
+    return h;
+}
+
+static void
+command_index_build(void)
+{
+    _Static_assert(NCOMMANDS < INDEX_SIZE / 2, "grow INDEX_SIZE");
+    for (size_t i = 0; i < NCOMMANDS; i++) {
+        const char *n = command_table[i].name;
+        unsigned h = name_hash(n, strlen(n)) & (INDEX_SIZE - 1);
+        while (command_index[h] != 0) {
+            h = (h + 1) & (INDEX_SIZE - 1);
+        }
+        command_index[h] = (unsigned char)(i + 1);
+    }
+}
+
+const struct cmd_def *
+cmd_lookup(const char *name, size_t len)
+{
+    unsigned h;
+
+    pthread_once(&command_index_once, command_index_build);
+    if (len == 0 || len > 32) {
+        return NULL;
+    }
+    h = name_hash(name, len) & (INDEX_SIZE - 1);
+    while (command_index[h] != 0) {
+        const struct cmd_def *d = &command_table[command_index[h] - 1];
+        if (strncasecmp(d->name, name, len) == 0 && d->name[len] == '\0') {
+            return d;
+        }
+        h = (h + 1) & (INDEX_SIZE - 1);
+    }
+    return NULL;
+}
+
+const struct cmd_def *
+cmd_table(void)
+{
+    return command_table;
+}
+
+size_t
+cmd_count(void)
+{
+    return NCOMMANDS;
+}
+
+static size_t
+cmd_id(const struct cmd_def *d)
+{
+    return (size_t)(d - command_table);
+}
+
+int
+cmd_key_indexes(const struct cmd_def *cmd, int argc, int *idx, int max)
+{
+    int n = 0;
+    int last;
+
+    if (cmd->first_key <= 0) {
+        return 0;
+    }
+    last = cmd->last_key < 0 ? argc + cmd->last_key : cmd->last_key;
+    for (int i = cmd->first_key; i <= last && i < argc && n < max;
+         i += cmd->key_step) {
+        idx[n++] = i;
+    }
+    return n;
+}
+
+/* Reply "unknown command 'x', with args beginning with: 'a' 'b' ". */
+static void
+reply_unknown_command(struct cmd_ctx *x)
+{
+    char msg[512];
+    size_t n;
+    size_t args = 0;
+    int len;
+
+    n = x->argv[0].len < 128 ? x->argv[0].len : 128;
+    len = snprintf(msg, sizeof(msg), "unknown command '%.*s', with args "
+                   "beginning with: ", (int)n, x->argv[0].ptr);
+    for (int i = 1; i < x->argc && args < 128; i++) {
+        int room = 128 - (int)args;
+        int take = (int)x->argv[i].len < room ? (int)x->argv[i].len : room;
+        int w = snprintf(msg + len, sizeof(msg) - (size_t)len, "'%.*s' ",
+                         take, x->argv[i].ptr);
+        len += w;
+        args += (size_t)w;
+    }
+    /* Arguments may hold NULs: stop at the first like Redis's %s does. */
+    reply_error(x, msg);
+}
+
+/* Copy argv into one allocation for the MULTI queue. */
+static int
+queue_command(struct conn *c, const struct cmd_def *cmd, int argc,
+              const struct rk_slice *argv)
+{
+    struct conn_queued *q;
+    size_t bytes = 0;
+    char *mem;
+    char *p;
+
+    if (c->nmq == c->capmq) {
+        size_t cap = c->capmq ? c->capmq * 2 : 8;
+        struct conn_queued *n = realloc(c->mq, cap * sizeof(*n));
+        if (n == NULL) {
+            return RK_ENOMEM;
+        }
+        c->mq = n;
+        c->capmq = cap;
+    }
+    for (int i = 0; i < argc; i++) {
+        bytes += argv[i].len;
+    }
+    mem = malloc(sizeof(struct rk_slice) * (size_t)argc + bytes + 1);
+    if (mem == NULL) {
+        return RK_ENOMEM;
+    }
+    q = &c->mq[c->nmq++];
+    q->cmd = cmd;
+    q->argc = argc;
+    q->argv = (struct rk_slice *)(void *)mem;
+    q->mem = mem;
+    p = mem + sizeof(struct rk_slice) * (size_t)argc;
+    for (int i = 0; i < argc; i++) {
+        memcpy(p, argv[i].ptr, argv[i].len);
+        q->argv[i].ptr = p;
+        q->argv[i].len = argv[i].len;
+        p += argv[i].len;
+    }
+    return RK_OK;
+}
+
+void
+cmd_call(struct cmd_ctx *x)
+{
+    struct srv *s = x->srv;
+    struct cmd_stats *st = &x->w->cmdstats[cmd_id(x->cmd)];
+    long long start = srv_monotonic_us();
+    long long dur;
+    long long slower;
+
+    x->failed = 0;
+    x->cmd->fn(x);
+    dur = srv_monotonic_us() - start;
+
+    atomic_store_explicit(&st->calls, atomic_load_explicit(&st->calls,
+                          memory_order_relaxed) + 1, memory_order_relaxed);
+    atomic_store_explicit(&st->usec, atomic_load_explicit(&st->usec,
+                          memory_order_relaxed) + (uint64_t)dur,
+                          memory_order_relaxed);
+    if (x->failed) {
+        atomic_store_explicit(&st->failed, atomic_load_explicit(&st->failed,
+                              memory_order_relaxed) + 1,
+                              memory_order_relaxed);
+    }
+    slower = s->cfg.slowlog_log_slower_than;
+    if (slower >= 0 && dur >= slower && x->cmd->fn != cmd_exec) {
+        srv_slowlog_push(s, x->argc, x->argv, dur, x->c->peer,
+                         x->c->name ? x->c->name : "");
+    }
+    x->c->last_cmd = x->cmd->name;
+}
+
+static void
+count_rejected(struct worker *w, const struct cmd_def *cmd)
+{
+    struct cmd_stats *st = &w->cmdstats[cmd_id(cmd)];
+    atomic_store_explicit(&st->rejected, atomic_load_explicit(&st->rejected,
+                          memory_order_relaxed) + 1, memory_order_relaxed);
+}
+
+void
+cmd_dispatch(struct conn *c, int argc, const struct rk_slice *argv)
+{
+    struct worker *w = c->w;
+    struct cmd_ctx x;
+    struct conn_slot *slot = NULL;
+
+    memset(&x, 0, sizeof(x));
+    x.srv = w->srv;
+    x.w = w;
+    x.c = c;
+    x.argc = argc;
+    x.argv = argv;
+    if (c->slots != NULL) {
+        /* Earlier replies are still pending: queue behind them. */
+        slot = conn_slot_open(c);
+        if (slot == NULL) {
+            c->close_after_reply = 1;
+            return;
+        }
+        x.out = &slot->buf;
+    } else {
+        x.out = &c->out;
+    }
+    atomic_store_explicit(&w->stats.commands, atomic_load_explicit(
+                          &w->stats.commands, memory_order_relaxed) + 1,
+                          memory_order_relaxed);
+
+    x.cmd = cmd_lookup(argv[0].ptr, argv[0].len);
+    if (x.cmd == NULL) {
+        reply_unknown_command(&x);
+        if (c->in_multi) {
+            c->multi_error = 1;
+        }
+        goto out;
+    }
+    if ((x.cmd->arity > 0 && argc != x.cmd->arity) ||
+        (x.cmd->arity < 0 && argc < -x.cmd->arity)) {
+        reply_arity_error(&x, x.cmd->name);
+        count_rejected(w, x.cmd);
+        if (c->in_multi) {
+            c->multi_error = 1;
+        }
+        goto out;
+    }
+    if (!c->authenticated && !(x.cmd->flags & CMD_NOAUTH)) {
+        reply_error(&x, "-NOAUTH Authentication required.");
+        count_rejected(w, x.cmd);
+        if (c->in_multi) {
+            c->multi_error = 1;
+        }
+        goto out;
+    }
+    if (c->in_multi && !(x.cmd->flags & CMD_NOMULTI)) {
+        if (queue_command(c, x.cmd, argc, argv) != RK_OK) {
+            reply_error(&x, "-OOM command not allowed when used memory > "
+                        "'maxmemory'.");
+            c->multi_error = 1;
+            goto out;
+        }
+        resp_add_raw(x.out, "+QUEUED\r\n", 9);
+        goto out;
+    }
+    cmd_call(&x);
+out:
+    if (slot != NULL) {
+        conn_slot_done(c, slot);
+    }
+}
+
+/* COMMAND's flag names, in Redis's order. */
+static const struct {
+    unsigned flag;
+    const char *name;
+} flag_names[] = {
+    {CMD_WRITE, "write"},
+    {CMD_READ, "readonly"},
+    {CMD_DENYOOM, "denyoom"},
+    {CMD_ADMIN, "admin"},
+    {CMD_NOSCRIPT, "noscript"},
+    {CMD_LOADING, "loading"},
+    {CMD_STALE, "stale"},
+    {CMD_FAST, "fast"},
+    {CMD_NOAUTH, "no_auth"},
+};
+
+/* Count the words of a space-separated list. */
+static int
+count_words(const char *s)
+{
+    int n = 0;
+
+    while (*s != '\0') {
+        while (*s == ' ') {
+            s++;
+        }
+        if (*s == '\0') {
+            break;
+        }
+        n++;
+        while (*s != '\0' && *s != ' ') {
+            s++;
+        }
+    }
+    return n;
+}
+
+static void
+add_key_spec(struct resp_buf *out, const struct cmd_def *cmd)
+{
+    int write = (cmd->flags & CMD_WRITE) != 0;
+
+    resp_add_array(out, 6);
+    resp_add_bulk_str(out, "flags");
+    resp_add_array(out, 2);
+    resp_add_status(out, write ? "RW" : "RO");
+    resp_add_status(out, write ? "UPDATE" : "ACCESS");
+    resp_add_bulk_str(out, "begin_search");
+    resp_add_array(out, 4);
+    resp_add_bulk_str(out, "type");
+    resp_add_bulk_str(out, "index");
+    resp_add_bulk_str(out, "spec");
+    resp_add_array(out, 2);
+    resp_add_bulk_str(out, "index");
+    resp_add_int(out, cmd->first_key);
+    resp_add_bulk_str(out, "find_keys");
+    resp_add_array(out, 4);
+    resp_add_bulk_str(out, "type");
+    resp_add_bulk_str(out, "range");
+    resp_add_bulk_str(out, "spec");
+    resp_add_array(out, 6);
+    resp_add_bulk_str(out, "lastkey");
+    resp_add_int(out, cmd->last_key < 0 ? cmd->last_key
+                                        : cmd->last_key - cmd->first_key);
+    resp_add_bulk_str(out, "keystep");
+    resp_add_int(out, cmd->key_step);
+    resp_add_bulk_str(out, "limit");
+    resp_add_int(out, 0);
+}
+
+void
+cmd_reply_info(struct resp_buf *out, const struct cmd_def *cmd)
+{
+    size_t nflags = 0;
+    const char *a;
+
+    for (size_t i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++) {
+        if (cmd->flags & flag_names[i].flag) {
+            nflags++;
+        }
+    }
+    resp_add_array(out, 10);
+    resp_add_bulk_str(out, cmd->name);
+    resp_add_int(out, cmd->arity);
+    resp_add_array(out, (long long)nflags);
+    for (size_t i = 0; i < sizeof(flag_names) / sizeof(flag_names[0]); i++) {
+        if (cmd->flags & flag_names[i].flag) {
+            resp_add_status(out, flag_names[i].name);
+        }
+    }
+    resp_add_int(out, cmd->first_key);
+    resp_add_int(out, cmd->last_key);
+    resp_add_int(out, cmd->key_step);
+    resp_add_array(out, count_words(cmd->acl));
+    for (a = cmd->acl; *a != '\0';) {
+        size_t n;
+        while (*a == ' ') {
+            a++;
+        }
+        n = strcspn(a, " ");
+        if (n > 0) {
+            resp_add_status(out, "");
+            /* Rewrite the empty status into "+word". */
+            out->len -= 2;
+            resp_add_raw(out, a, n);
+            resp_add_raw(out, "\r\n", 2);
+        }
+        a += n;
+    }
+    resp_add_array(out, 0);             /* tips */
+    if (cmd->first_key > 0) {
+        resp_add_array(out, 1);
+        add_key_spec(out, cmd);
+    } else {
+        resp_add_array(out, 0);
+    }
+    resp_add_array(out, 0);             /* subcommands */
+}

@@ -1,0 +1,91 @@
+/*
+ * server/command.h - the command table and the context a handler runs in.
+ *
+ * Every command is one line of server/commands.def; this header expands it
+ * into the handler prototypes and command.c into the table, so arity and
+ * flag checks, key positions, COMMAND output and statistics all come from
+ * the same line. Handlers never check arity.
+ */
+#ifndef COMMAND_H
+#define COMMAND_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rk.h"
+
+struct conn;
+struct worker;
+struct srv;
+struct resp_buf;
+
+#define CMD_WRITE    (1u << 0)   /* may modify the keyspace */
+#define CMD_READ     (1u << 1)   /* reads the keyspace */
+#define CMD_FAST     (1u << 2)   /* O(1) or O(log N) */
+#define CMD_ADMIN    (1u << 3)   /* server administration */
+#define CMD_NOAUTH   (1u << 4)   /* allowed before AUTH */
+#define CMD_NOMULTI  (1u << 5)   /* runs at once inside MULTI (not queued) */
+#define CMD_DENYOOM  (1u << 6)   /* may grow memory */
+#define CMD_LOADING  (1u << 7)   /* allowed while loading */
+#define CMD_STALE    (1u << 8)   /* allowed on a stale replica */
+#define CMD_NOSCRIPT (1u << 9)   /* not from scripts */
+#define CMD_KEYSPACE (1u << 10)  /* whole-keyspace (SCAN, KEYS, FLUSH*) */
+
+struct cmd_ctx;
+typedef void cmd_fn(struct cmd_ctx *x);
+
+struct cmd_def {
+    const char *name;     /* lower case */
+    cmd_fn *fn;
+    int arity;            /* exact, or -N for "at least N" */
+    unsigned flags;       /* CMD_* */
+    int first_key;        /* 0: no keys */
+    int last_key;         /* negative: counted from the end */
+    int key_step;
+    const char *acl;      /* ACL categories for COMMAND, space separated */
+    int id;               /* index in the table */
+};
+
+/* What a handler gets: the arguments and where its reply goes. */
+struct cmd_ctx {
+    struct srv *srv;
+    struct worker *w;
+    struct conn *c;
+    const struct cmd_def *cmd;
+    int argc;
+    const struct rk_slice *argv;  /* valid while the handler runs */
+    struct resp_buf *out;         /* the reply goes here */
+    unsigned locked : 1;          /* EXEC holds every key lock already */
+    unsigned failed : 1;          /* an error reply was written */
+};
+
+#define RK_CMD(name, fn, arity, flags, first, last, step, acl) cmd_fn fn;
+#include "commands.def"
+#undef RK_CMD
+
+/* Look a command up by name, any case. NULL when unknown. */
+const struct cmd_def *cmd_lookup(const char *name, size_t len);
+
+/* The table and its size (COMMAND, INFO commandstats). */
+const struct cmd_def *cmd_table(void);
+size_t cmd_count(void);
+
+/*
+ * Check and run one command for c: lookup, arity, authentication, MULTI
+ * queueing, then the handler; counts statistics and the slowlog.
+ */
+void cmd_dispatch(struct conn *c, int argc, const struct rk_slice *argv);
+
+/* Run an already-checked command (EXEC runs its queue through this). */
+void cmd_call(struct cmd_ctx *x);
+
+/*
+ * Expand the key positions of a command into idx (at most max entries).
+ * Returns the number of keys.
+ */
+int cmd_key_indexes(const struct cmd_def *cmd, int argc, int *idx, int max);
+
+/* Append the COMMAND INFO reply of one command. */
+void cmd_reply_info(struct resp_buf *out, const struct cmd_def *cmd);
+
+#endif /* COMMAND_H */

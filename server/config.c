@@ -1,0 +1,1614 @@
+/*
+ * server/config.c - the settings table and everything that walks it:
+ * defaults, the config file, command-line flags, CONFIG GET and CONFIG SET,
+ * plus Redis's glob matcher (shared with KEYS and SCAN MATCH).
+ *
+ * A setting is one row of cfg_rows[]. Values are always parsed by
+ * cfg_parse() into a struct cfg_val first and only then stored, so CONFIG
+ * SET can check every pair before it changes anything (all or nothing), and
+ * the defaults go through the same parser as a config file.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "resp.h"
+#include "rk.h"
+
+#define PROG "ringkv-server"
+
+/*
+ * Values of enum store_fsync (storage/store.h). Kept here because the unit
+ * test builds this file without storage/ on the include path; the order
+ * there is NO, EVERYSEC, ALWAYS.
+ */
+#define CFG_FSYNC_NO        0
+#define CFG_FSYNC_EVERYSEC  1
+#define CFG_FSYNC_ALWAYS    2
+
+/* The output-buffer classes Redis prints after "normal" (its defaults). */
+#define CFG_OBUF_OTHERS \
+    "slave 268435456 67108864 60 pubsub 33554432 8388608 60"
+
+#define CFG_MAX_REPLICAS 64
+
+enum cfg_type {
+    CFG_STRING,   /* char *: any text, narrowed by an optional check */
+    CFG_INT,      /* int: decimal integer in [min, max] */
+    CFG_LL,       /* long long: decimal integer in [min, max] */
+    CFG_MEMORY,   /* long long: bytes with Redis's units, in [min, max] */
+    CFG_ENUM,     /* int: one of words[], stored as values[] */
+    CFG_WORD,     /* char *: one of words[], stored lower case */
+    CFG_YESNO,    /* char *: "yes" or "no" in any case, stored lower case */
+    CFG_OBUF,     /* client-output-buffer-limit: the three obuf_* fields */
+};
+
+#define CFG_RUNTIME  (1u << 0)  /* CONFIG SET may change it */
+#define CFG_READONLY (1u << 1)  /* derived: no file, flag or CONFIG SET */
+
+/*
+ * Extra test of a string value after its type accepted it; may rewrite the
+ * value in place (never longer). Returns 0, or -1 with the reason in why.
+ */
+typedef int (*cfg_check_fn)(char *value, char *why, size_t whylen);
+
+struct cfg_row {
+    const char *name;
+    const char *alias;          /* a second name (appendfsync), or NULL */
+    enum cfg_type type;
+    size_t off;                 /* offsetof(struct srv_config, field) */
+    const char *def;            /* default, written as in a config file */
+    unsigned flags;             /* CFG_RUNTIME, CFG_READONLY */
+    long long min;              /* CFG_INT, CFG_LL, CFG_MEMORY bounds */
+    long long max;
+    const char *const *words;   /* CFG_ENUM, CFG_WORD: NULL-terminated */
+    const int *values;          /* CFG_ENUM: what each word stores */
+    cfg_check_fn check;         /* string types: extra test, or NULL */
+    unsigned changed;           /* SRV_CFG_CHANGED_* that CONFIG SET sets */
+};
+
+/* One parsed value, owned by the caller until cfg_store() takes it. */
+struct cfg_val {
+    long long n;                /* CFG_INT, CFG_LL, CFG_MEMORY, CFG_ENUM */
+    long long obuf[3];          /* CFG_OBUF: hard, soft, soft seconds */
+    int obuf_set;               /* CFG_OBUF: the normal class was given */
+    char *s;                    /* string types: heap copy */
+};
+
+static int check_nonempty(char *v, char *why, size_t whylen);
+static int check_name(char *v, char *why, size_t whylen);
+static int check_seeds(char *v, char *why, size_t whylen);
+static int check_quorum(char *v, char *why, size_t whylen);
+static int check_save(char *v, char *why, size_t whylen);
+static int check_appendonly(char *v, char *why, size_t whylen);
+
+static const char *const fsync_words[] = { "everysec", "always", "no", NULL };
+static const int fsync_values[] = {
+    CFG_FSYNC_EVERYSEC, CFG_FSYNC_ALWAYS, CFG_FSYNC_NO
+};
+static const char *const loglevel_words[] = {
+    "debug", "verbose", "notice", "warning", NULL
+};
+
+#define OFF(field) offsetof(struct srv_config, field)
+#define MB (1024LL * 1024)
+
+/* Every setting, in the order CONFIG GET lists them. */
+static const struct cfg_row cfg_rows[] = {
+    { .name = "bind", .type = CFG_STRING, .off = OFF(bind),
+      .def = "127.0.0.1", .check = check_nonempty },
+    { .name = "port", .type = CFG_INT, .off = OFF(port),
+      .def = "6379", .min = 1, .max = 65535 },
+    { .name = "data-dir", .type = CFG_STRING, .off = OFF(data_dir),
+      .def = "./data", .check = check_nonempty },
+    { .name = "dir", .type = CFG_STRING, .off = OFF(dir),
+      .def = "./data", .flags = CFG_READONLY },
+    { .name = "node-id", .type = CFG_STRING, .off = OFF(node_id),
+      .def = "", .check = check_name },
+    { .name = "cluster-port", .type = CFG_INT, .off = OFF(cluster_port),
+      .def = "0", .min = 0, .max = 65535 },
+    { .name = "seeds", .type = CFG_STRING, .off = OFF(seeds),
+      .def = "", .check = check_seeds },
+    { .name = "zone", .type = CFG_STRING, .off = OFF(zone),
+      .def = "default", .check = check_name },
+    { .name = "replicas", .type = CFG_INT, .off = OFF(replicas),
+      .def = "3", .min = 1, .max = CFG_MAX_REPLICAS },
+    { .name = "read-quorum", .type = CFG_STRING, .off = OFF(read_quorum),
+      .def = "QUORUM", .flags = CFG_RUNTIME, .check = check_quorum,
+      .changed = SRV_CFG_CHANGED_QUORUM },
+    { .name = "write-quorum", .type = CFG_STRING, .off = OFF(write_quorum),
+      .def = "QUORUM", .flags = CFG_RUNTIME, .check = check_quorum,
+      .changed = SRV_CFG_CHANGED_QUORUM },
+    { .name = "fsync", .alias = "appendfsync", .type = CFG_ENUM,
+      .off = OFF(fsync), .def = "everysec", .flags = CFG_RUNTIME,
+      .words = fsync_words, .values = fsync_values,
+      .changed = SRV_CFG_CHANGED_FSYNC },
+    { .name = "cache-size", .type = CFG_MEMORY, .off = OFF(cache_size),
+      .def = "256mb", .flags = CFG_RUNTIME, .min = 0, .max = LLONG_MAX,
+      .changed = SRV_CFG_CHANGED_CACHE },
+    { .name = "threads", .type = CFG_INT, .off = OFF(threads),
+      .def = "0", .min = 0, .max = 64 },
+    { .name = "requirepass", .type = CFG_STRING, .off = OFF(requirepass),
+      .def = "", .flags = CFG_RUNTIME },
+    { .name = "cluster-secret", .type = CFG_STRING,
+      .off = OFF(cluster_secret), .def = "" },
+    { .name = "maxclients", .type = CFG_LL, .off = OFF(maxclients),
+      .def = "10000", .flags = CFG_RUNTIME, .min = 1, .max = UINT_MAX },
+    { .name = "timeout", .type = CFG_LL, .off = OFF(timeout),
+      .def = "0", .flags = CFG_RUNTIME, .min = 0, .max = INT_MAX },
+    { .name = "client-query-buffer-limit", .type = CFG_MEMORY,
+      .off = OFF(query_buffer_limit), .def = "1gb", .flags = CFG_RUNTIME,
+      .min = MB, .max = LLONG_MAX },
+    { .name = "proto-max-bulk-len", .type = CFG_MEMORY,
+      .off = OFF(proto_max_bulk_len), .def = "512mb", .flags = CFG_RUNTIME,
+      .min = MB, .max = LLONG_MAX, .changed = SRV_CFG_CHANGED_BULK },
+    { .name = "client-output-buffer-limit", .type = CFG_OBUF,
+      .def = "normal 0 0 0", .flags = CFG_RUNTIME },
+    { .name = "slowlog-log-slower-than", .type = CFG_LL,
+      .off = OFF(slowlog_log_slower_than), .def = "10000",
+      .flags = CFG_RUNTIME, .min = -1, .max = LLONG_MAX },
+    { .name = "slowlog-max-len", .type = CFG_LL, .off = OFF(slowlog_max_len),
+      .def = "128", .flags = CFG_RUNTIME, .min = 0, .max = LLONG_MAX,
+      .changed = SRV_CFG_CHANGED_SLOWLOG },
+    { .name = "tcp-backlog", .type = CFG_INT, .off = OFF(tcp_backlog),
+      .def = "511", .min = 0, .max = INT_MAX },
+    { .name = "tcp-keepalive", .type = CFG_INT, .off = OFF(tcp_keepalive),
+      .def = "300", .flags = CFG_RUNTIME, .min = 0, .max = INT_MAX },
+    { .name = "logfile", .type = CFG_STRING, .off = OFF(logfile),
+      .def = "" },
+    { .name = "loglevel", .type = CFG_WORD, .off = OFF(loglevel),
+      .def = "notice", .flags = CFG_RUNTIME, .words = loglevel_words,
+      .changed = SRV_CFG_CHANGED_LOG },
+    { .name = "dbfilename", .type = CFG_STRING, .off = OFF(dbfilename),
+      .def = "dump.rdb", .check = check_nonempty },
+    { .name = "save", .type = CFG_STRING, .off = OFF(save),
+      .def = "", .flags = CFG_RUNTIME, .check = check_save },
+    { .name = "appendonly", .type = CFG_YESNO, .off = OFF(appendonly),
+      .def = "yes", .flags = CFG_RUNTIME, .check = check_appendonly },
+    { .name = "databases", .type = CFG_LL, .off = OFF(databases),
+      .def = "1", .flags = CFG_READONLY, .min = 1, .max = 1 },
+    { .name = "tombstone-grace", .type = CFG_LL, .off = OFF(tombstone_grace),
+      .def = "864000", .min = 0, .max = LLONG_MAX },
+};
+
+#define CFG_NROWS (sizeof(cfg_rows) / sizeof(cfg_rows[0]))
+
+/* The field of row inside cfg, as a pointer to type. */
+#define CFG_FIELD(cfg, row, type) \
+    ((type *)(void *)((char *)(cfg) + (row)->off))
+
+/* A growable NUL-terminated string for the file and flag parsers. */
+struct cfg_str {
+    char *p;
+    size_t len;
+    size_t cap;
+};
+
+static int
+cfg_str_add(struct cfg_str *s, const char *p, size_t n)
+{
+    if (s->len + n + 1 > s->cap) {
+        size_t cap = s->cap ? s->cap : 64;
+        char *np;
+
+        while (cap < s->len + n + 1) {
+            cap *= 2;
+        }
+        np = realloc(s->p, cap);
+        if (np == NULL) {
+            return RK_ENOMEM;
+        }
+        s->p = np;
+        s->cap = cap;
+    }
+    memcpy(s->p + s->len, p, n);
+    s->len += n;
+    s->p[s->len] = '\0';
+    return RK_OK;
+}
+
+static int
+ascii_lower(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
+}
+
+static int
+ascii_space(int c)
+{
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' ||
+           c == '\f';
+}
+
+/*
+ * Strict decimal integer as Redis's string2ll reads it: optional '-', no
+ * '+', no spaces, no leading zeros, no overflow. Returns 0 or -1.
+ */
+static int
+parse_ll(const char *s, long long *out)
+{
+    const char *p = s;
+    unsigned long long v = 0;
+    unsigned long long lim = LLONG_MAX;
+    int neg = 0;
+
+    if (p[0] == '0' && p[1] == '\0') {
+        *out = 0;
+        return 0;
+    }
+    if (*p == '-') {
+        neg = 1;
+        lim = (unsigned long long)LLONG_MAX + 1;
+        p++;
+    }
+    if (*p < '1' || *p > '9') {
+        return -1;
+    }
+    for (; *p != '\0'; p++) {
+        unsigned d;
+
+        if (*p < '0' || *p > '9') {
+            return -1;
+        }
+        d = (unsigned)(*p - '0');
+        if (v > (lim - d) / 10) {
+            return -1;
+        }
+        v = v * 10 + d;
+    }
+    if (!neg) {
+        *out = (long long)v;
+    } else if (v == (unsigned long long)LLONG_MAX + 1) {
+        *out = LLONG_MIN;
+    } else {
+        *out = -(long long)v;
+    }
+    return 0;
+}
+
+/*
+ * Parse a size with Redis's units (memtoll): digits, then nothing or b, k
+ * (1000), kb (1024), m, mb, g, gb in any case. Returns 0 with *out set, or
+ * -1 (no digits, a sign, an unknown unit, or overflow).
+ */
+int
+srv_parse_memory(const char *s, long long *out)
+{
+    static const struct {
+        const char *unit;
+        long long mul;
+    } units[] = {
+        { "", 1 }, { "b", 1 },
+        { "k", 1000 }, { "kb", 1024 },
+        { "m", 1000 * 1000 }, { "mb", 1024 * 1024 },
+        { "g", 1000LL * 1000 * 1000 }, { "gb", 1024LL * 1024 * 1024 },
+    };
+    const char *u = s;
+    unsigned long long v = 0;
+    size_t i;
+
+    while (*u >= '0' && *u <= '9') {
+        unsigned d = (unsigned)(*u - '0');
+
+        if (v > ((unsigned long long)LLONG_MAX - d) / 10) {
+            return -1;
+        }
+        v = v * 10 + d;
+        u++;
+    }
+    if (u == s) {
+        return -1;
+    }
+    for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (strcasecmp(u, units[i].unit) == 0) {
+            if (v > (unsigned long long)(LLONG_MAX / units[i].mul)) {
+                return -1;
+            }
+            *out = (long long)v * units[i].mul;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* Case-insensitive comparison of a counted name with a C string. */
+static int
+name_eq(const char *a, size_t alen, const char *b)
+{
+    size_t blen = strlen(b);
+
+    return alen == blen && strncasecmp(a, b, alen) == 0;
+}
+
+/*
+ * The row named name (or whose alias it is), ignoring case; *as gets the
+ * spelling from the table that matched. NULL if unknown.
+ */
+static const struct cfg_row *
+cfg_lookup(const char *name, size_t len, const char **as)
+{
+    size_t i;
+
+    for (i = 0; i < CFG_NROWS; i++) {
+        const struct cfg_row *row = &cfg_rows[i];
+
+        if (name_eq(name, len, row->name)) {
+            *as = row->name;
+            return row;
+        }
+        if (row->alias != NULL && name_eq(name, len, row->alias)) {
+            *as = row->alias;
+            return row;
+        }
+    }
+    return NULL;
+}
+
+static int
+check_nonempty(char *v, char *why, size_t whylen)
+{
+    if (v[0] == '\0') {
+        snprintf(why, whylen, "argument must not be empty");
+        return -1;
+    }
+    return 0;
+}
+
+/* node-id and zone: no spaces or control bytes (peers print them). */
+static int
+check_name(char *v, char *why, size_t whylen)
+{
+    const unsigned char *p;
+
+    for (p = (const unsigned char *)v; *p != '\0'; p++) {
+        if (*p <= ' ' || *p == 0x7f) {
+            snprintf(why, whylen,
+                     "argument must not contain spaces or control "
+                     "characters");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* One seed "HOST:PORT" (len bytes at item); HOST may be [IPv6]. */
+static int
+seed_ok(const char *item, size_t len)
+{
+    const char *colon = NULL;
+    const char *p;
+    char port[8];
+    long long n;
+    size_t plen;
+
+    for (p = item; p < item + len; p++) {
+        if (*p == ':') {
+            colon = p;
+        }
+    }
+    if (colon == NULL || colon == item || memchr(item, ' ', len) != NULL ||
+        (item[0] == '[' && colon[-1] != ']')) {
+        return 0;
+    }
+    plen = (size_t)(item + len - colon - 1);
+    if (plen == 0 || plen >= sizeof(port)) {
+        return 0;
+    }
+    memcpy(port, colon + 1, plen);
+    port[plen] = '\0';
+    return parse_ll(port, &n) == 0 && n >= 1 && n <= 65535;
+}
+
+/* seeds: "" or HOST:PORT[,HOST:PORT...]. */
+static int
+check_seeds(char *v, char *why, size_t whylen)
+{
+    const char *item = v;
+
+    if (v[0] == '\0') {
+        return 0;
+    }
+    for (;;) {
+        const char *end = strchr(item, ',');
+        size_t len = end ? (size_t)(end - item) : strlen(item);
+
+        if (!seed_ok(item, len)) {
+            snprintf(why, whylen, "bad seed '%.*s': expected HOST:PORT",
+                     (int)len, item);
+            return -1;
+        }
+        if (end == NULL) {
+            return 0;
+        }
+        item = end + 1;
+    }
+}
+
+/* ONE, QUORUM or ALL in any case (stored upper case), or 1..64. */
+static int
+check_quorum(char *v, char *why, size_t whylen)
+{
+    long long n;
+    char *p;
+
+    if (strcasecmp(v, "one") == 0 || strcasecmp(v, "quorum") == 0 ||
+        strcasecmp(v, "all") == 0) {
+        for (p = v; *p != '\0'; p++) {
+            if (*p >= 'a' && *p <= 'z') {
+                *p = (char)(*p - 'a' + 'A');
+            }
+        }
+        return 0;
+    }
+    if (parse_ll(v, &n) == 0 && n >= 1 && n <= CFG_MAX_REPLICAS) {
+        return 0;
+    }
+    snprintf(why, whylen,
+             "argument must be ONE, QUORUM, ALL or a number between 1 and "
+             "%d inclusive", CFG_MAX_REPLICAS);
+    return -1;
+}
+
+/* A numeric quorum cannot ask for more answers than there are replicas. */
+static int
+quorum_fits(const char *q, int replicas)
+{
+    long long n;
+
+    return parse_ll(q, &n) != 0 || n <= replicas;
+}
+
+/*
+ * save: "" or pairs "SECONDS CHANGES" (seconds >= 1, changes >= 0), as
+ * Redis checks them; rewritten with single spaces as Redis prints it.
+ */
+static int
+check_save(char *v, char *why, size_t whylen)
+{
+    char *r = v;
+    char *w = v;
+    size_t count = 0;
+    int rc = -1;
+
+    for (;;) {
+        char *start;
+        long long n;
+        char c;
+
+        while (ascii_space((unsigned char)*r)) {
+            r++;
+        }
+        if (*r == '\0') {
+            break;
+        }
+        start = r;
+        while (*r != '\0' && !ascii_space((unsigned char)*r)) {
+            r++;
+        }
+        c = *r;
+        *r = '\0';
+        if (parse_ll(start, &n) != 0 || n < (count % 2 == 0 ? 1 : 0)) {
+            goto out;
+        }
+        *r = c;
+        if (count > 0) {
+            *w++ = ' ';
+        }
+        memmove(w, start, (size_t)(r - start));
+        w += r - start;
+        count++;
+    }
+    *w = '\0';
+    if (count % 2 == 0) {
+        rc = 0;
+    }
+out:
+    if (rc != 0) {
+        snprintf(why, whylen, "Invalid save parameters");
+    }
+    return rc;
+}
+
+/* Every write goes to the WAL; appendonly only reads "yes". */
+static int
+check_appendonly(char *v, char *why, size_t whylen)
+{
+    if (strcmp(v, "yes") != 0) {
+        snprintf(why, whylen,
+                 "argument must be 'yes' (ringkv always logs every write)");
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * client-output-buffer-limit: groups of "CLASS HARD SOFT SECONDS" split on
+ * single spaces, as Redis checks them. Only the normal class is kept; the
+ * others are checked and dropped.
+ */
+static int
+parse_obuf(const char *v, struct cfg_val *val, char *why, size_t whylen)
+{
+    const char *p;
+    size_t count = 1;
+    size_t j;
+    int normal = 0;
+
+    if (*v == '\0') {
+        return 0;
+    }
+    for (p = v; *p != '\0'; p++) {
+        count += *p == ' ';
+    }
+    if (count % 4 != 0) {
+        snprintf(why, whylen,
+                 "Wrong number of arguments in buffer limit configuration.");
+        return -1;
+    }
+    p = v;
+    for (j = 0; j < count; j++) {
+        const char *end = strchr(p, ' ');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        char word[32];
+        long long n;
+
+        if (j % 4 == 0) {
+            normal = name_eq(p, len, "normal");
+            if (!normal && !name_eq(p, len, "slave") &&
+                !name_eq(p, len, "replica") && !name_eq(p, len, "pubsub")) {
+                snprintf(why, whylen, "Invalid client class specified in "
+                         "buffer limit configuration.");
+                return -1;
+            }
+        } else {
+            if (len >= sizeof(word)) {
+                goto out;
+            }
+            memcpy(word, p, len);
+            word[len] = '\0';
+            if (srv_parse_memory(word, &n) != 0) {
+                goto out;
+            }
+            if (normal) {
+                val->obuf[j % 4 - 1] = n;
+                val->obuf_set = 1;
+            }
+        }
+        p = end ? end + 1 : p + len;
+    }
+    return 0;
+out:
+    snprintf(why, whylen, "Error in hard, soft or soft_seconds setting in "
+             "buffer limit configuration.");
+    return -1;
+}
+
+/*
+ * Parse the text v for row into *val (which then owns any string). Returns
+ * 0, or -1 with Redis's reason in why and nothing left to free.
+ */
+static int
+cfg_parse(const struct cfg_row *row, const char *v, struct cfg_val *val,
+          char *why, size_t whylen)
+{
+    const char *word = v;
+    int rc = -1;
+    size_t i;
+
+    memset(val, 0, sizeof(*val));
+    switch (row->type) {
+    case CFG_INT:
+    case CFG_LL:
+    case CFG_MEMORY:
+        if (row->type == CFG_MEMORY ? srv_parse_memory(v, &val->n) != 0
+                                    : parse_ll(v, &val->n) != 0) {
+            snprintf(why, whylen, row->type == CFG_MEMORY
+                     ? "argument must be a memory value"
+                     : "argument couldn't be parsed into an integer");
+            goto out;
+        }
+        if (val->n < row->min || val->n > row->max) {
+            snprintf(why, whylen,
+                     "argument must be between %lld and %lld inclusive",
+                     row->min, row->max);
+            goto out;
+        }
+        break;
+    case CFG_ENUM:
+    case CFG_WORD:
+        for (i = 0; row->words[i] != NULL; i++) {
+            if (strcasecmp(v, row->words[i]) == 0) {
+                break;
+            }
+        }
+        if (row->words[i] == NULL) {
+            size_t used;
+
+            used = (size_t)snprintf(why, whylen, "argument(s) must be one "
+                                    "of the following: ");
+            for (i = 0; row->words[i] != NULL && used < whylen; i++) {
+                used += (size_t)snprintf(why + used, whylen - used, "%s%s",
+                                         i ? ", " : "", row->words[i]);
+            }
+            goto out;
+        }
+        if (row->type == CFG_ENUM) {
+            val->n = row->values[i];
+        }
+        word = row->words[i];
+        break;
+    case CFG_YESNO:
+        if (strcasecmp(v, "yes") != 0 && strcasecmp(v, "no") != 0) {
+            snprintf(why, whylen, "argument must be 'yes' or 'no'");
+            goto out;
+        }
+        word = strcasecmp(v, "yes") == 0 ? "yes" : "no";
+        break;
+    case CFG_OBUF:
+        if (parse_obuf(v, val, why, whylen) != 0) {
+            goto out;
+        }
+        break;
+    case CFG_STRING:
+        break;
+    }
+    if (row->type == CFG_STRING || row->type == CFG_WORD ||
+        row->type == CFG_YESNO) {
+        val->s = strdup(word);
+        if (val->s == NULL) {
+            snprintf(why, whylen, "out of memory");
+            goto out;
+        }
+        if (row->check != NULL && row->check(val->s, why, whylen) != 0) {
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    if (rc != 0) {
+        free(val->s);
+        val->s = NULL;
+    }
+    return rc;
+}
+
+/* Store a parsed value into cfg; takes val's string. */
+static void
+cfg_store(struct srv_config *cfg, const struct cfg_row *row,
+          struct cfg_val *val)
+{
+    char **sp;
+
+    switch (row->type) {
+    case CFG_INT:
+    case CFG_ENUM:
+        *CFG_FIELD(cfg, row, int) = (int)val->n;
+        break;
+    case CFG_LL:
+    case CFG_MEMORY:
+        *CFG_FIELD(cfg, row, long long) = val->n;
+        break;
+    case CFG_OBUF:
+        if (val->obuf_set) {
+            cfg->obuf_hard = val->obuf[0];
+            cfg->obuf_soft = val->obuf[1];
+            cfg->obuf_soft_seconds = val->obuf[2];
+        }
+        break;
+    case CFG_STRING:
+    case CFG_WORD:
+    case CFG_YESNO:
+        sp = CFG_FIELD(cfg, row, char *);
+        free(*sp);
+        *sp = val->s;
+        val->s = NULL;
+        break;
+    }
+}
+
+/*
+ * The value of row as CONFIG GET prints it: a pointer into cfg (valid
+ * while cfg->lock is held and the value unchanged) or into buf.
+ */
+static const char *
+cfg_format(struct srv_config *cfg, const struct cfg_row *row, char *buf,
+           size_t len)
+{
+    size_t i;
+    int v;
+
+    switch (row->type) {
+    case CFG_INT:
+        snprintf(buf, len, "%d", *CFG_FIELD(cfg, row, int));
+        return buf;
+    case CFG_LL:
+    case CFG_MEMORY:
+        snprintf(buf, len, "%lld", *CFG_FIELD(cfg, row, long long));
+        return buf;
+    case CFG_ENUM:
+        v = *CFG_FIELD(cfg, row, int);
+        for (i = 0; row->words[i] != NULL; i++) {
+            if (row->values[i] == v) {
+                return row->words[i];
+            }
+        }
+        snprintf(buf, len, "%d", v);
+        return buf;
+    case CFG_OBUF:
+        snprintf(buf, len, "normal %lld %lld %lld " CFG_OBUF_OTHERS,
+                 cfg->obuf_hard, cfg->obuf_soft, cfg->obuf_soft_seconds);
+        return buf;
+    case CFG_STRING:
+    case CFG_WORD:
+    case CFG_YESNO:
+        break;
+    }
+    return *CFG_FIELD(cfg, row, char *);
+}
+
+/*
+ * Fill in the defaults of DESIGN.md's command-line contract and initialise
+ * cfg->lock. Aborts if memory runs out (it runs at startup).
+ */
+void
+srv_config_init(struct srv_config *cfg)
+{
+    char why[256];
+    size_t i;
+
+    memset(cfg, 0, sizeof(*cfg));
+    if (pthread_mutex_init(&cfg->lock, NULL) != 0) {
+        fprintf(stderr, PROG ": can't create the config lock\n");
+        abort();
+    }
+    for (i = 0; i < CFG_NROWS; i++) {
+        struct cfg_val val;
+
+        if (cfg_parse(&cfg_rows[i], cfg_rows[i].def, &val, why,
+                      sizeof(why)) != 0) {
+            fprintf(stderr, PROG ": default of %s: %s\n", cfg_rows[i].name,
+                    why);
+            abort();
+        }
+        cfg_store(cfg, &cfg_rows[i], &val);
+    }
+}
+
+/* Free the strings of cfg and destroy its lock. */
+void
+srv_config_deinit(struct srv_config *cfg)
+{
+    size_t i;
+
+    for (i = 0; i < CFG_NROWS; i++) {
+        const struct cfg_row *row = &cfg_rows[i];
+
+        if (row->type == CFG_STRING || row->type == CFG_WORD ||
+            row->type == CFG_YESNO) {
+            free(*CFG_FIELD(cfg, row, char *));
+            *CFG_FIELD(cfg, row, char *) = NULL;
+        }
+    }
+    free(cfg->config_file);
+    cfg->config_file = NULL;
+    pthread_mutex_destroy(&cfg->lock);
+}
+
+/* How cfg_apply() failed. */
+enum {
+    APPLY_OK,
+    APPLY_UNKNOWN,      /* no such setting */
+    APPLY_READONLY,     /* derived setting */
+    APPLY_BADVALUE,     /* why holds the reason */
+};
+
+/* Set name to value from the config file or a flag (startup). */
+static int
+cfg_apply(struct srv_config *cfg, const char *name, const char *value,
+          size_t vlen, char *why, size_t whylen)
+{
+    const struct cfg_row *row;
+    struct cfg_val val;
+    const char *as;
+
+    row = cfg_lookup(name, strlen(name), &as);
+    if (row == NULL) {
+        return APPLY_UNKNOWN;
+    }
+    if (row->flags & CFG_READONLY) {
+        return APPLY_READONLY;
+    }
+    if (strlen(value) != vlen) {
+        snprintf(why, whylen, "argument must not contain NUL bytes");
+        return APPLY_BADVALUE;
+    }
+    if (cfg_parse(row, value, &val, why, whylen) != 0) {
+        return APPLY_BADVALUE;
+    }
+    cfg_store(cfg, row, &val);
+    return APPLY_OK;
+}
+
+static int
+hex_value(int c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    c = ascii_lower(c);
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    return -1;
+}
+
+/*
+ * Read the next word of a config line at *pp into tok, as Redis's
+ * sdssplitargs does: "..." takes \xHH, \n, \r, \t, \b, \a and \<char>;
+ * '...' takes \'; a closing quote must be followed by a space or the end;
+ * quotes may start in the middle of a word. Returns 1 with a word, 0 at
+ * the end of the line, -1 on unbalanced quotes, RK_ENOMEM.
+ */
+static int
+cfg_next_word(const char **pp, struct cfg_str *tok)
+{
+    const char *p = *pp;
+    int inq = 0;
+    int insq = 0;
+    int done = 0;
+
+    tok->len = 0;
+    while (ascii_space((unsigned char)*p)) {
+        p++;
+    }
+    if (*p == '\0') {
+        return 0;
+    }
+    if (cfg_str_add(tok, "", 0) != RK_OK) {
+        return RK_ENOMEM;
+    }
+    while (!done) {
+        char c = 0;
+        int add = 0;
+
+        if (inq) {
+            if (p[0] == '\\' && p[1] == 'x' && hex_value(p[2]) >= 0 &&
+                hex_value(p[3]) >= 0) {
+                c = (char)(hex_value(p[2]) * 16 + hex_value(p[3]));
+                add = 1;
+                p += 3;
+            } else if (p[0] == '\\' && p[1] != '\0') {
+                p++;
+                switch (*p) {
+                case 'n': c = '\n'; break;
+                case 'r': c = '\r'; break;
+                case 't': c = '\t'; break;
+                case 'b': c = '\b'; break;
+                case 'a': c = '\a'; break;
+                default: c = *p; break;
+                }
+                add = 1;
+            } else if (*p == '"') {
+                if (p[1] != '\0' && !ascii_space((unsigned char)p[1])) {
+                    return -1;
+                }
+                done = 1;
+            } else if (*p == '\0') {
+                return -1;
+            } else {
+                c = *p;
+                add = 1;
+            }
+        } else if (insq) {
+            if (p[0] == '\\' && p[1] == '\'') {
+                p++;
+                c = '\'';
+                add = 1;
+            } else if (*p == '\'') {
+                if (p[1] != '\0' && !ascii_space((unsigned char)p[1])) {
+                    return -1;
+                }
+                done = 1;
+            } else if (*p == '\0') {
+                return -1;
+            } else {
+                c = *p;
+                add = 1;
+            }
+        } else {
+            switch (*p) {
+            case ' ':
+            case '\n':
+            case '\r':
+            case '\t':
+            case '\0':
+                done = 1;
+                break;
+            case '"':
+                inq = 1;
+                break;
+            case '\'':
+                insq = 1;
+                break;
+            default:
+                c = *p;
+                add = 1;
+                break;
+            }
+        }
+        if (add && cfg_str_add(tok, &c, 1) != RK_OK) {
+            return RK_ENOMEM;
+        }
+        if (*p != '\0') {
+            p++;
+        }
+    }
+    *pp = p;
+    return 1;
+}
+
+/*
+ * Apply one config file line (already stripped, not a comment). Returns 0,
+ * or -1 with the reason (without the file and line prefix) in why.
+ */
+static int
+cfg_file_line(struct srv_config *cfg, const char *line, char *why,
+              size_t whylen)
+{
+    struct cfg_str name = { NULL, 0, 0 };
+    struct cfg_str value = { NULL, 0, 0 };
+    struct cfg_str tok = { NULL, 0, 0 };
+    const char *p = line;
+    char reason[256];
+    int nwords = 0;
+    int rc = -1;
+    int r;
+
+    while ((r = cfg_next_word(&p, &tok)) == 1) {
+        struct cfg_str *dst = nwords == 0 ? &name : &value;
+
+        if ((nwords > 1 && cfg_str_add(dst, " ", 1) != RK_OK) ||
+            cfg_str_add(dst, tok.p, tok.len) != RK_OK) {
+            r = RK_ENOMEM;
+            break;
+        }
+        nwords++;
+    }
+    if (r == -1) {
+        snprintf(why, whylen, "unbalanced quotes");
+        goto out;
+    }
+    if (r != 0) {
+        snprintf(why, whylen, "out of memory");
+        goto out;
+    }
+    if (nwords < 2) {
+        snprintf(why, whylen, "option '%s' needs a value", name.p);
+        goto out;
+    }
+    switch (cfg_apply(cfg, name.p, value.p, value.len, reason,
+                      sizeof(reason))) {
+    case APPLY_OK:
+        rc = 0;
+        break;
+    case APPLY_UNKNOWN:
+        snprintf(why, whylen, "unknown option '%s'", name.p);
+        break;
+    case APPLY_READONLY:
+        snprintf(why, whylen, "option '%s' is read-only", name.p);
+        break;
+    default:
+        snprintf(why, whylen, "bad value for %s: '%s': %s", name.p, value.p,
+                 reason);
+        break;
+    }
+out:
+    free(name.p);
+    free(value.p);
+    free(tok.p);
+    return rc;
+}
+
+/* Read a redis.conf-style file into cfg. Returns 0 or -1 with err. */
+static int
+cfg_load_file(struct srv_config *cfg, const char *path, char *err,
+              size_t errlen)
+{
+    FILE *f;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    long lineno = 0;
+    char why[512];
+    int rc = -1;
+
+    f = fopen(path, "r");
+    if (f == NULL) {
+        snprintf(err, errlen, PROG ": can't open config file '%s': %s",
+                 path, strerror(errno));
+        return -1;
+    }
+    while ((n = getline(&line, &cap, f)) != -1) {
+        char *s = line;
+        char *e = line + n;
+
+        lineno++;
+        while (e > s && ascii_space((unsigned char)e[-1])) {
+            e--;
+        }
+        *e = '\0';
+        while (ascii_space((unsigned char)*s)) {
+            s++;
+        }
+        if (*s == '\0' || *s == '#') {
+            continue;
+        }
+        if (cfg_file_line(cfg, s, why, sizeof(why)) != 0) {
+            snprintf(err, errlen, PROG ": config file %s line %ld: %s", path,
+                     lineno, why);
+            goto out;
+        }
+    }
+    if (ferror(f)) {
+        snprintf(err, errlen, PROG ": can't read config file '%s': %s",
+                 path, strerror(errno));
+        goto out;
+    }
+    free(cfg->config_file);
+    cfg->config_file = realpath(path, NULL);
+    if (cfg->config_file == NULL) {
+        cfg->config_file = strdup(path);
+    }
+    if (cfg->config_file == NULL) {
+        snprintf(err, errlen, PROG ": out of memory");
+        goto out;
+    }
+    rc = 0;
+out:
+    free(line);
+    fclose(f);
+    return rc;
+}
+
+/* Checks across settings once the file and flags are in; sets dir. */
+static int
+cfg_finish(struct srv_config *cfg, char *err, size_t errlen)
+{
+    char *dir;
+
+    if (!quorum_fits(cfg->read_quorum, cfg->replicas) ||
+        !quorum_fits(cfg->write_quorum, cfg->replicas)) {
+        snprintf(err, errlen, PROG ": %s %s is larger than replicas %d",
+                 quorum_fits(cfg->read_quorum, cfg->replicas)
+                 ? "write-quorum" : "read-quorum",
+                 quorum_fits(cfg->read_quorum, cfg->replicas)
+                 ? cfg->write_quorum : cfg->read_quorum, cfg->replicas);
+        return -1;
+    }
+    if (cfg->cluster_port == 0 && cfg->port > 65535 - 10000) {
+        snprintf(err, errlen, PROG ": port %d leaves no room for the "
+                 "default cluster port (port + 10000); set --cluster-port",
+                 cfg->port);
+        return -1;
+    }
+    if (cfg->cluster_port == cfg->port) {
+        snprintf(err, errlen, PROG ": cluster-port must differ from port");
+        return -1;
+    }
+    dir = strdup(cfg->data_dir);
+    if (dir == NULL) {
+        snprintf(err, errlen, PROG ": out of memory");
+        return -1;
+    }
+    free(cfg->dir);
+    cfg->dir = dir;
+    return 0;
+}
+
+static int
+is_flag(const char *a)
+{
+    return a[0] == '-' && a[1] == '-';
+}
+
+/*
+ * Apply the flag at argv[*i] ("--name value..." or "--name=value...") and
+ * move *i past it. Returns 0 or -1 with one line in err.
+ */
+static int
+cfg_flag(struct srv_config *cfg, int argc, char **argv, int *i, char *err,
+         size_t errlen)
+{
+    struct cfg_str name = { NULL, 0, 0 };
+    struct cfg_str value = { NULL, 0, 0 };
+    const char *arg = argv[*i] + 2;
+    const char *eq = strchr(arg, '=');
+    char why[256];
+    int rc = -1;
+    int add;
+
+    add = cfg_str_add(&name, arg, eq ? (size_t)(eq - arg) : strlen(arg));
+    (*i)++;
+    if (add == RK_OK && eq == NULL && *i >= argc) {
+        snprintf(err, errlen, PROG ": option --%s needs a value", name.p);
+        goto out;
+    }
+    if (add == RK_OK && eq != NULL) {
+        add = cfg_str_add(&value, eq + 1, strlen(eq + 1));
+    } else if (add == RK_OK) {
+        add = cfg_str_add(&value, argv[*i], strlen(argv[*i]));
+        (*i)++;
+    }
+    /* Redis joins the words of a multi-word value: --save 900 1. */
+    while (add == RK_OK && *i < argc && !is_flag(argv[*i])) {
+        add = cfg_str_add(&value, " ", 1);
+        if (add == RK_OK) {
+            add = cfg_str_add(&value, argv[*i], strlen(argv[*i]));
+        }
+        (*i)++;
+    }
+    if (add != RK_OK) {
+        snprintf(err, errlen, PROG ": out of memory");
+        goto out;
+    }
+    switch (cfg_apply(cfg, name.p, value.p, value.len, why, sizeof(why))) {
+    case APPLY_OK:
+        rc = 0;
+        break;
+    case APPLY_UNKNOWN:
+        snprintf(err, errlen, PROG ": unknown option --%s", name.p);
+        break;
+    case APPLY_READONLY:
+        snprintf(err, errlen, PROG ": option --%s is read-only", name.p);
+        break;
+    default:
+        snprintf(err, errlen, PROG ": bad value for --%s: '%s': %s", name.p,
+                 value.p, why);
+        break;
+    }
+out:
+    free(name.p);
+    free(value.p);
+    return rc;
+}
+
+/*
+ * Parse argv (argv[0] is the program): an optional config file first, then
+ * --name value or --name=value flags that override it. Returns 0,
+ * SRV_CONFIG_HELP, SRV_CONFIG_VERSION, or -1 with one line in err.
+ */
+int
+srv_config_parse_args(struct srv_config *cfg, int argc, char **argv,
+                      char *err, size_t errlen)
+{
+    int i = 1;
+
+    if (i < argc && (strcmp(argv[i], "-h") == 0 ||
+                     strcmp(argv[i], "-v") == 0)) {
+        return argv[i][1] == 'h' ? SRV_CONFIG_HELP : SRV_CONFIG_VERSION;
+    }
+    if (i < argc && !is_flag(argv[i])) {
+        if (cfg_load_file(cfg, argv[i], err, errlen) != 0) {
+            return -1;
+        }
+        i++;
+    }
+    while (i < argc) {
+        const char *arg = argv[i];
+
+        if (strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0) {
+            return SRV_CONFIG_HELP;
+        }
+        if (strcmp(arg, "--version") == 0 || strcmp(arg, "-v") == 0) {
+            return SRV_CONFIG_VERSION;
+        }
+        if (!is_flag(arg)) {
+            snprintf(err, errlen, PROG ": unexpected argument '%s'", arg);
+            return -1;
+        }
+        if (cfg_flag(cfg, argc, argv, &i, err, errlen) != 0) {
+            return -1;
+        }
+    }
+    return cfg_finish(cfg, err, errlen);
+}
+
+/* The --help text, built from the table. */
+size_t
+srv_config_usage(char *buf, size_t len)
+{
+    size_t used = 0;
+    size_t i;
+    int n;
+
+    n = snprintf(buf, len,
+                 "Usage: " PROG " [CONFIG-FILE] [--name value]...\n"
+                 "       " PROG " --help | --version\n\n"
+                 "A config file holds the same names without the dashes, "
+                 "one per line.\nOptions (default in brackets):\n");
+    used = n > 0 ? (size_t)n : 0;
+    for (i = 0; i < CFG_NROWS; i++) {
+        const struct cfg_row *row = &cfg_rows[i];
+
+        if (row->flags & CFG_READONLY) {
+            continue;
+        }
+        n = snprintf(used < len ? buf + used : NULL,
+                     used < len ? len - used : 0, "  --%-28s [%s]\n",
+                     row->name, row->def[0] ? row->def : "\"\"");
+        used += n > 0 ? (size_t)n : 0;
+    }
+    return used;
+}
+
+/* Whether a CONFIG GET pattern has glob characters (else: exact name). */
+static int
+is_glob(const char *p, size_t len)
+{
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        if (p[i] == '*' || p[i] == '?' || p[i] == '[') {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* Whether name matches pattern the way Redis's CONFIG GET matches. */
+static int
+get_match(const char *pat, size_t plen, const char *name)
+{
+    if (!is_glob(pat, plen)) {
+        return name_eq(pat, plen, name);
+    }
+    return srv_glob_match(pat, plen, name, strlen(name), 1);
+}
+
+/*
+ * CONFIG GET pattern...: a flat array of name, value pairs, each matching
+ * setting once, in table order. Returns RK_OK or RK_ENOMEM (out unchanged).
+ */
+int
+srv_config_get(struct srv_config *cfg, struct resp_buf *out,
+               size_t npat, const char **pats, const size_t *patlens)
+{
+    const char *as[CFG_NROWS];
+    size_t start = out->len;
+    size_t nhit = 0;
+    size_t i;
+    size_t j;
+    char buf[160];
+    int rc = RK_ENOMEM;
+
+    for (i = 0; i < CFG_NROWS; i++) {
+        const struct cfg_row *row = &cfg_rows[i];
+
+        as[i] = NULL;
+        for (j = 0; j < npat && as[i] == NULL; j++) {
+            if (get_match(pats[j], patlens[j], row->name)) {
+                as[i] = row->name;
+            } else if (row->alias != NULL &&
+                       get_match(pats[j], patlens[j], row->alias)) {
+                as[i] = row->alias;
+            }
+        }
+        nhit += as[i] != NULL;
+    }
+    pthread_mutex_lock(&cfg->lock);
+    if (resp_add_array(out, (long long)nhit * 2) != RK_OK) {
+        goto out;
+    }
+    for (i = 0; i < CFG_NROWS; i++) {
+        if (as[i] == NULL) {
+            continue;
+        }
+        if (resp_add_bulk_str(out, as[i]) != RK_OK ||
+            resp_add_bulk_str(out, cfg_format(cfg, &cfg_rows[i], buf,
+                                              sizeof(buf))) != RK_OK) {
+            goto out;
+        }
+    }
+    rc = RK_OK;
+out:
+    pthread_mutex_unlock(&cfg->lock);
+    if (rc != RK_OK) {
+        out->len = start;
+    }
+    return rc;
+}
+
+/* A copy of one setting's value as CONFIG GET prints it; caller frees. */
+char *
+srv_config_strdup(struct srv_config *cfg, const char *name)
+{
+    const struct cfg_row *row;
+    const char *as;
+    char buf[160];
+    char *copy;
+
+    row = cfg_lookup(name, strlen(name), &as);
+    if (row == NULL) {
+        return NULL;
+    }
+    pthread_mutex_lock(&cfg->lock);
+    copy = strdup(cfg_format(cfg, row, buf, sizeof(buf)));
+    pthread_mutex_unlock(&cfg->lock);
+    return copy;
+}
+
+/* Printable length of a client-supplied name in an error message. */
+static int
+err_len(size_t len)
+{
+    return len > 128 ? 128 : (int)len;
+}
+
+/*
+ * CONFIG SET name value [name value ...] with Redis 7's checks in Redis's
+ * order: the first unknown name; then the first immutable or repeated one;
+ * then every value, before anything changes. Returns 0 or -1 with err.
+ */
+int
+srv_config_set(struct srv_config *cfg, size_t nargs, const char **args,
+               const size_t *lens, unsigned *changed, char *err,
+               size_t errlen)
+{
+    struct set_item {
+        const struct cfg_row *row;
+        const char *as;         /* table spelling of the name used */
+        struct cfg_val val;
+    } *items = NULL;
+    unsigned char seen[CFG_NROWS];
+    size_t n = nargs / 2;
+    size_t parsed = 0;
+    size_t i;
+    char why[256];
+    int rc = -1;
+
+    if (changed != NULL) {
+        *changed = 0;
+    }
+    if (nargs == 0) {
+        snprintf(err, errlen,
+                 "wrong number of arguments for 'config|set' command");
+        return -1;
+    }
+    if (nargs % 2 != 0) {
+        snprintf(err, errlen, "syntax error");
+        return -1;
+    }
+    items = calloc(n, sizeof(*items));
+    if (items == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (i = 0; i < n; i++) {
+        items[i].row = cfg_lookup(args[2 * i], lens[2 * i], &items[i].as);
+        if (items[i].row == NULL) {
+            snprintf(err, errlen, "Unknown option or number of arguments "
+                     "for CONFIG SET - '%.*s'", err_len(lens[2 * i]),
+                     args[2 * i]);
+            goto out;
+        }
+    }
+    memset(seen, 0, sizeof(seen));
+    for (i = 0; i < n; i++) {
+        size_t idx = (size_t)(items[i].row - cfg_rows);
+        const char *what = NULL;
+
+        if (!(items[i].row->flags & CFG_RUNTIME)) {
+            what = "can't set immutable config";
+        } else if (seen[idx]) {
+            what = "duplicate parameter";
+        }
+        if (what != NULL) {
+            snprintf(err, errlen, "CONFIG SET failed (possibly related to "
+                     "argument '%.*s') - %s", err_len(lens[2 * i]),
+                     args[2 * i], what);
+            goto out;
+        }
+        seen[idx] = 1;
+    }
+    for (i = 0; i < n; i++) {
+        const struct cfg_row *row = items[i].row;
+        const char *v = args[2 * i + 1];
+        size_t vlen = lens[2 * i + 1];
+        char *copy;
+        int bad;
+
+        copy = malloc(vlen + 1);
+        if (copy == NULL) {
+            snprintf(err, errlen, "out of memory");
+            goto out;
+        }
+        memcpy(copy, v, vlen);
+        copy[vlen] = '\0';
+        if (strlen(copy) != vlen) {
+            snprintf(why, sizeof(why), "argument must not contain NUL bytes");
+            bad = 1;
+        } else {
+            bad = cfg_parse(row, copy, &items[i].val, why, sizeof(why)) != 0;
+        }
+        free(copy);
+        if (!bad && row->check == check_quorum &&
+            !quorum_fits(items[i].val.s, cfg->replicas)) {
+            snprintf(why, sizeof(why), "argument must be ONE, QUORUM, ALL "
+                     "or a number between 1 and %d inclusive", cfg->replicas);
+            free(items[i].val.s);
+            items[i].val.s = NULL;
+            bad = 1;
+        }
+        if (bad) {
+            snprintf(err, errlen, "CONFIG SET failed (possibly related to "
+                     "argument '%s') - %s", items[i].as, why);
+            goto out;
+        }
+        parsed = i + 1;
+    }
+    pthread_mutex_lock(&cfg->lock);
+    for (i = 0; i < n; i++) {
+        cfg_store(cfg, items[i].row, &items[i].val);
+        if (changed != NULL) {
+            *changed |= items[i].row->changed;
+        }
+    }
+    pthread_mutex_unlock(&cfg->lock);
+    rc = 0;
+out:
+    for (i = 0; i < parsed; i++) {
+        free(items[i].val.s);
+    }
+    free(items);
+    return rc;
+}
+
+/*
+ * One step of Redis's stringmatchlen: match pattern p against s; on a
+ * failed '*' it sets *skip so that callers up the stack stop trying longer
+ * matches for earlier stars (that cannot help), which keeps runs of stars
+ * polynomial.
+ */
+static int
+glob_impl(const unsigned char *p, size_t plen, const unsigned char *s,
+          size_t slen, int nocase, int *skip, int nesting)
+{
+    if (nesting > SRV_GLOB_MAX_NESTING) {
+        return 0;
+    }
+    while (plen > 0 && slen > 0) {
+        switch (p[0]) {
+        case '*':
+            while (plen > 1 && p[1] == '*') {
+                p++;
+                plen--;
+            }
+            if (plen == 1) {
+                return 1;
+            }
+            while (slen > 0) {
+                if (glob_impl(p + 1, plen - 1, s, slen, nocase, skip,
+                              nesting + 1)) {
+                    return 1;
+                }
+                if (*skip) {
+                    return 0;
+                }
+                s++;
+                slen--;
+            }
+            *skip = 1;
+            return 0;
+        case '?':
+            s++;
+            slen--;
+            break;
+        case '[': {
+            int neg;
+            int match = 0;
+
+            p++;
+            plen--;
+            neg = plen > 0 && p[0] == '^';
+            if (neg) {
+                p++;
+                plen--;
+            }
+            for (;;) {
+                if (plen >= 2 && p[0] == '\\') {
+                    p++;
+                    plen--;
+                    if (p[0] == s[0]) {
+                        match = 1;
+                    }
+                } else if (plen == 0) {
+                    /* No ']': the class ends with the pattern. */
+                    p--;
+                    plen++;
+                    break;
+                } else if (p[0] == ']') {
+                    break;
+                } else if (plen >= 3 && p[1] == '-') {
+                    int lo = p[0];
+                    int hi = p[2];
+                    int c = s[0];
+
+                    if (lo > hi) {
+                        int t = lo;
+
+                        lo = hi;
+                        hi = t;
+                    }
+                    if (nocase) {
+                        lo = ascii_lower(lo);
+                        hi = ascii_lower(hi);
+                        c = ascii_lower(c);
+                    }
+                    p += 2;
+                    plen -= 2;
+                    if (c >= lo && c <= hi) {
+                        match = 1;
+                    }
+                } else if (nocase ? ascii_lower(p[0]) == ascii_lower(s[0])
+                                  : p[0] == s[0]) {
+                    match = 1;
+                }
+                p++;
+                plen--;
+            }
+            if (neg) {
+                match = !match;
+            }
+            if (!match) {
+                return 0;
+            }
+            s++;
+            slen--;
+            break;
+        }
+        case '\\':
+            if (plen >= 2) {
+                p++;
+                plen--;
+            }
+            /* fall through */
+        default:
+            if (nocase ? ascii_lower(p[0]) != ascii_lower(s[0])
+                       : p[0] != s[0]) {
+                return 0;
+            }
+            s++;
+            slen--;
+            break;
+        }
+        p++;
+        plen--;
+        if (slen == 0) {
+            while (plen > 0 && p[0] == '*') {
+                p++;
+                plen--;
+            }
+            break;
+        }
+    }
+    return plen == 0 && slen == 0;
+}
+
+/*
+ * Redis's glob matching (stringmatchlen). Returns 1 on a match, else 0.
+ * See config.h for the rules.
+ */
+int
+srv_glob_match(const char *pat, size_t plen, const char *s, size_t slen,
+               int nocase)
+{
+    int skip = 0;
+
+    return glob_impl((const unsigned char *)pat, plen,
+                     (const unsigned char *)s, slen, nocase, &skip, 0);
+}

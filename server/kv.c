@@ -1,0 +1,150 @@
+/*
+ * server/kv.c - the single-node implementation of the kv interface: load
+ * from the local store, apply, write to the local store. Every op
+ * completes inside kv_run(); the worker commits the writes as one batch
+ * before it writes the replies (worker_before_sleep).
+ */
+#include "kv.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "command.h"
+#include "conn.h"
+#include "reply.h"
+#include "resp.h"
+#include "ring.h"
+#include "srv.h"
+#include "worker.h"
+
+void
+kv_key_from_arg(struct kv_op *op, size_t i, const struct rk_slice *arg)
+{
+    struct kv_key *k = &op->keys[i];
+
+    memset(k, 0, sizeof(*k));
+    k->key = *arg;
+    k->slot = ring_key_slot(arg->ptr, arg->len);
+}
+
+static void
+count_lookup(struct worker *w, int hit)
+{
+    atomic_uint_fast64_t *c = hit ? &w->stats.keyspace_hits
+                                  : &w->stats.keyspace_misses;
+    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) +
+                          1, memory_order_relaxed);
+}
+
+/* Lock the stripes of every key of op; keys beyond STORE_LOCK_MAX make the
+ * store lock every stripe. */
+static void
+lock_op(struct store *st, struct kv_op *op, struct store_lockset *ls)
+{
+    uint16_t slots[STORE_LOCK_MAX];
+    struct rk_slice keys[STORE_LOCK_MAX];
+    size_t n = op->nkeys < STORE_LOCK_MAX ? op->nkeys : STORE_LOCK_MAX;
+
+    for (size_t i = 0; i < n; i++) {
+        slots[i] = op->keys[i].slot;
+        keys[i] = op->keys[i].key;
+    }
+    store_lock_keys(st, ls, op->nkeys, slots, keys);
+}
+
+int
+kv_run(struct kv_op *op)
+{
+    struct cmd_ctx *x = op->x;
+    struct srv *s = x->srv;
+    struct worker *w = x->w;
+    struct store *st = s->store;
+    struct store_lockset ls;
+    struct store_buf *bufs = NULL;
+    int locked = 0;
+    int rc = RK_OK;
+    size_t reply_mark;
+
+    if (op->now_ms == 0) {
+        op->now_ms = srv_mstime();
+    }
+    if ((op->flags & KV_WRITE) && !x->locked) {
+        lock_op(st, op, &ls);
+        locked = 1;
+    }
+    if (!(op->flags & KV_BLIND) && op->nkeys > 0) {
+        bufs = worker_bufs(w, op->nkeys);
+        if (bufs == NULL) {
+            rc = RK_ENOMEM;
+            reply_error(x, "-OOM out of memory loading keys");
+            goto out;
+        }
+        for (size_t i = 0; i < op->nkeys; i++) {
+            struct kv_key *k = &op->keys[i];
+            int r = store_get(st, k->slot, k->key.ptr, k->key.len, &bufs[i],
+                              &k->old);
+            if (r < 0) {
+                rc = RK_ERR;
+                reply_error(x, "storage error reading a key");
+                goto out;
+            }
+            k->exists = r == 1 && store_record_live(&k->old, op->now_ms);
+            if (!(op->flags & KV_WRITE)) {
+                count_lookup(w, k->exists);
+            }
+        }
+    }
+
+    reply_mark = x->out->len;
+    op->apply(op);
+
+    for (size_t i = 0; i < op->nkeys; i++) {
+        struct kv_key *k = &op->keys[i];
+        uint64_t seq;
+
+        if (!k->write && !k->del) {
+            continue;
+        }
+        if (k->del) {
+            memset(&k->new, 0, sizeof(k->new));
+            k->new.flags = STORE_F_TOMBSTONE;
+        }
+        k->new.version = store_clock_next(&s->clock);
+        k->new.node = s->node_hash;
+        if (store_put(st, k->slot, k->key.ptr, k->key.len, &k->new, &seq) !=
+            RK_OK) {
+            /* Replace whatever apply replied: the write did not happen. */
+            x->out->len = reply_mark;
+            reply_error(x, "-OOM out of memory writing a key");
+            rc = RK_ENOMEM;
+            break;
+        }
+        if (seq > w->commit_seq) {
+            w->commit_seq = seq;
+        }
+    }
+out:
+    for (size_t i = 0; i < op->nkeys; i++) {
+        free(op->keys[i].owned);
+        op->keys[i].owned = NULL;
+    }
+    if (locked) {
+        store_unlock_keys(st, &ls);
+    }
+    return rc;
+}
+
+int
+kv_flush(struct cmd_ctx *x)
+{
+    return store_flush_all(x->srv->store);
+}
+
+void
+kv_commit_all(struct cmd_ctx *x)
+{
+    struct store *st = x->srv->store;
+
+    store_commit(st, store_last_seq(st));
+}

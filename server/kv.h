@@ -1,0 +1,78 @@
+/*
+ * server/kv.h - the one narrow, asynchronous way a command reaches data.
+ *
+ * A handler describes a read-modify-write over a set of keys (struct
+ * kv_op): which keys, whether it needs their current records, and an apply
+ * function. kv_run() loads the current records (locally, or later from a
+ * read quorum), calls apply once with them, writes what apply asked for
+ * (locally, or to a write quorum) and then completes. apply writes the
+ * reply; when the op cannot complete (no quorum) the reply apply wrote is
+ * replaced by the error. On a single node every op completes inside
+ * kv_run(); the cluster coordinator completes it later, and the connection
+ * keeps pipeline order with a reply slot, so handlers never know which.
+ *
+ * Reads are isolated per key; a writing op holds the stripe locks of all
+ * its keys from load to write, so read-modify-write commands are atomic on
+ * this node (across coordinators: redis-compat.md).
+ */
+#ifndef KV_H
+#define KV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "rk.h"
+#include "store.h"
+
+struct cmd_ctx;
+struct kv_op;
+
+typedef void kv_apply_fn(struct kv_op *op);
+
+/* One key of an op. */
+struct kv_key {
+    struct rk_slice key;       /* borrowed: must outlive the op */
+    uint16_t slot;
+    /* Filled by kv_run() before apply (unless KV_BLIND): */
+    int exists;                /* a live record (not deleted, not expired) */
+    struct store_record old;   /* the record when it exists */
+    /* Set by apply: */
+    unsigned write : 1;        /* write new */
+    unsigned del : 1;          /* write a tombstone */
+    struct store_record new;   /* value/expire_ms/type; version is set by kv */
+    char *owned;               /* malloc'd bytes new.value may point into;
+                                * kv frees it after the write */
+};
+
+#define KV_WRITE (1u << 0)     /* apply may write: take the key locks */
+#define KV_BLIND (1u << 1)     /* do not load current records */
+
+struct kv_op {
+    struct cmd_ctx *x;
+    unsigned flags;            /* KV_* */
+    size_t nkeys;
+    struct kv_key *keys;
+    kv_apply_fn *apply;
+    void *arg;                 /* for apply */
+    int64_t now_ms;            /* the op's clock for expiry decisions */
+};
+
+/*
+ * Run op. Returns RK_OK when the op completed (its reply is written) or was
+ * accepted to complete later; RK_ENOMEM or RK_ERR when it failed at once
+ * (an error reply has been written then).
+ */
+int kv_run(struct kv_op *op);
+
+/* Set key i of op from argv[argi] (slot computed here). */
+void kv_key_from_arg(struct kv_op *op, size_t i, const struct rk_slice *arg);
+
+/*
+ * Keyspace-wide operations (single node: this store; cluster: every node).
+ * kv_flush() deletes everything; kv_commit_all() makes the worker's own
+ * writes visible to iteration (SCAN, KEYS, DBSIZE, RANDOMKEY).
+ */
+int kv_flush(struct cmd_ctx *x);
+void kv_commit_all(struct cmd_ctx *x);
+
+#endif /* KV_H */

@@ -1,0 +1,82 @@
+/*
+ * server/scan.h - SCAN cursors and the walk behind SCAN.
+ *
+ * A cursor is an unsigned 64-bit number, written in decimal. Its low 14
+ * bits are the slot to resume at; its upper 50 bits are 0 ("start of that
+ * slot") or the generation of an entry in a bounded server-side table that
+ * holds the key at which an earlier call stopped inside the slot. An entry
+ * that was evicted (or a generation never issued) restarts its slot from
+ * the beginning: keys may come back twice, but a key present for the whole
+ * scan is never missed, because records are walked in (slot, key) order and
+ * a call resumes at the first record it has not examined. Cursor 0 starts a
+ * scan; a call that returns cursor 0 has finished it.
+ */
+#ifndef SRV_SCAN_H
+#define SRV_SCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct srv_scan;
+struct store;
+
+#define SRV_SCAN_ENTRIES    4096  /* resume keys kept; a power of two */
+#define SRV_SCAN_SLOT_BITS  14    /* 16384 slots */
+#define SRV_SCAN_SLOT_MASK  ((1u << SRV_SCAN_SLOT_BITS) - 1)
+
+#define SRV_SCAN_TYPE_ANY   -1    /* no TYPE filter */
+#define SRV_SCAN_TYPE_NONE  -2    /* a TYPE no record has */
+
+/*
+ * Create the table of resume keys (SRV_SCAN_ENTRIES entries). Returns NULL
+ * when out of memory. One table per process, shared by every worker.
+ */
+struct srv_scan *srv_scan_create(void);
+
+/* Free the table and every key it holds. NULL is a no-op. */
+void srv_scan_destroy(struct srv_scan *t);
+
+/*
+ * Parse a cursor argument exactly as Redis's parseScanCursorOrReply()
+ * (strtoul: an optional sign, decimal digits, no leading space, no
+ * overflow; text after a NUL byte is ignored; "" is 0). Returns 1 and sets
+ * *out, or 0 for an invalid cursor.
+ */
+int srv_scan_parse_cursor(const char *p, size_t len, uint64_t *out);
+
+/*
+ * The only slot a glob pattern can match, or -1 when it may match keys in
+ * several slots. A pattern pins one slot when everything up to the first
+ * '}' after its first '{' is literal and the {tag} is not empty: every key
+ * it matches starts with that literal prefix and so hashes on that tag.
+ */
+int srv_scan_pattern_slot(const char *pat, size_t plen);
+
+/* What one SCAN call returns. */
+struct srv_scan_opts {
+    const char *pat;      /* MATCH pattern, or NULL for every key */
+    size_t plen;
+    int type;             /* enum store_type, or SRV_SCAN_TYPE_* */
+    long long count;      /* COUNT: records to examine, >= 1 */
+};
+
+/*
+ * Called for each key a SCAN call returns; key is valid only during the
+ * call. Returns RK_OK, or an error code that stops the walk.
+ */
+typedef int srv_scan_emit_fn(void *arg, const char *key, size_t klen);
+
+/*
+ * One SCAN call over the committed records of s (commit pending writes
+ * first): starting at cursor, examine about o->count records (possibly up
+ * to twice as many to finish a slot and save a table entry), call emit for
+ * each live one (not deleted, not expired at now_ms) that matches o, and
+ * set *next to the cursor to continue with (0: the scan is complete).
+ * t may be NULL: every call that stops inside a slot then restarts that
+ * slot. Returns RK_OK, RK_ENOMEM, or an error returned by emit.
+ */
+int srv_scan_step(struct srv_scan *t, struct store *s, uint64_t cursor,
+                  const struct srv_scan_opts *o, int64_t now_ms,
+                  srv_scan_emit_fn *emit, void *arg, uint64_t *next);
+
+#endif /* SRV_SCAN_H */

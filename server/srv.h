@@ -1,0 +1,87 @@
+/*
+ * server/srv.h - the process-wide server state shared by every worker.
+ *
+ * One struct srv lives in main.c; everything else receives a pointer to it.
+ * Fields written after start are either atomics (counters), guarded by the
+ * mutex named next to them, or owned by one worker thread.
+ */
+#ifndef SRV_H
+#define SRV_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "store.h"
+
+struct worker;
+struct ev_loop;
+struct ev_async;
+struct srv_scan;
+
+#define SRV_RUN_ID_LEN 40
+
+/* One slow command, as SLOWLOG GET shows it. */
+struct srv_slowlog_entry {
+    long long id;
+    long long time;           /* unix seconds */
+    long long duration_us;
+    int argc;                 /* arguments kept (at most 32) */
+    char **argv;              /* copies, each truncated to 128 bytes */
+    size_t *argv_len;
+    char *peer;               /* "ip:port" */
+    char *name;               /* client name or "" */
+};
+
+struct srv {
+    struct srv_config cfg;
+    struct store *store;
+    struct store_clock clock;
+    uint32_t node_hash;       /* tie break of versions written here */
+    char run_id[SRV_RUN_ID_LEN + 1];
+    char *executable;         /* absolute path of the binary */
+    long long start_ms;
+
+    int listen_fd;
+    struct ev_loop *main_loop;   /* acceptor, cron, signals */
+    struct ev_async *main_wake;  /* wakes main_loop for shutdown */
+    struct srv_scan *scan;       /* SCAN cursors (scan.c) */
+    int nworkers;
+    struct worker **workers;
+    unsigned next_worker;        /* round robin, main thread only */
+
+    atomic_uint_fast64_t next_client_id;
+    atomic_long connected_clients;
+    atomic_uint_fast64_t total_connections;
+    atomic_uint_fast64_t rejected_connections;
+    atomic_int shutdown_asap;    /* SHUTDOWN or a signal: stop the loops */
+    atomic_int shutdown_nosave;
+
+    pthread_mutex_t slowlog_lock;   /* guards the slowlog ring */
+    struct srv_slowlog_entry *slowlog;   /* ring of slowlog_max_len */
+    long long slowlog_cap;
+    long long slowlog_len;
+    long long slowlog_head;      /* index of the newest entry */
+    long long slowlog_next_id;
+
+    atomic_llong stat_reset_ms;  /* time of the last CONFIG RESETSTAT */
+};
+
+/* Milliseconds and microseconds of wall-clock and monotonic time. */
+long long srv_mstime(void);
+long long srv_ustime(void);
+long long srv_monotonic_us(void);
+
+/* Ask every loop to stop (SHUTDOWN, SIGTERM). Thread-safe. */
+void srv_request_shutdown(struct srv *s);
+
+/* Record one slow command (thread-safe). */
+void srv_slowlog_push(struct srv *s, int argc, const struct rk_slice *argv,
+                      long long duration_us, const char *peer,
+                      const char *name);
+void srv_slowlog_reset(struct srv *s);
+/* Resize the ring after CONFIG SET slowlog-max-len. */
+void srv_slowlog_resize(struct srv *s, long long cap);
+
+#endif /* SRV_H */
