@@ -138,19 +138,21 @@ flush(struct cmd_ctx *x)
     }
     if (kv_flush(x) != RK_OK) {
         if (!x->failed) {
-            reply_error(x, "Flushing the store failed, see the server log");
+            reply_error(x, "Flushing the store failed");
         }
         return;
     }
     reply_ok(x);
 }
 
+/* FLUSHDB [ASYNC|SYNC] */
 void
 cmd_flushdb(struct cmd_ctx *x)
 {
     flush(x);
 }
 
+/* FLUSHALL [ASYNC|SYNC] */
 void
 cmd_flushall(struct cmd_ctx *x)
 {
@@ -301,6 +303,7 @@ static const struct subcmd config_subcmds[] = {
     {"help",      "config|help",       2, config_help},
 };
 
+/* CONFIG GET|SET|RESETSTAT|REWRITE|HELP ... */
 void
 cmd_config(struct cmd_ctx *x)
 {
@@ -738,6 +741,7 @@ static const struct subcmd command_subcmds[] = {
     {"list",            "command|list",            -2, command_list},
 };
 
+/* COMMAND [COUNT|DOCS|GETKEYS|GETKEYSANDFLAGS|HELP|INFO|LIST ...] */
 void
 cmd_command(struct cmd_ctx *x)
 {
@@ -849,6 +853,7 @@ static const struct subcmd slowlog_subcmds[] = {
     {"help",  "slowlog|help",   2, slowlog_help},
 };
 
+/* SLOWLOG GET|LEN|RESET|HELP ... */
 void
 cmd_slowlog(struct cmd_ctx *x)
 {

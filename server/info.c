@@ -112,7 +112,6 @@ static const struct info_section {
 };
 
 #define INFO_NSECTIONS (sizeof(info_sections) / sizeof(info_sections[0]))
-#define INFO_MODULES_BIT (1u << 7)   /* Redis also calls it "module_list" */
 
 /* Append printf-formatted text to the INFO being generated. */
 static void info_add(struct info_gen *g, const char *fmt, ...)
@@ -345,7 +344,9 @@ mem_used(uint64_t rss, char *buf, size_t len, const char **allocator)
     }
     sz = sizeof(version);
     if (mallctl("version", &version, &sz, NULL, 0) == 0) {
-        snprintf(buf, len, "jemalloc-%s", version);
+        /* "5.3.0-0-g54eaed1d..." is reported as Redis does: "5.3.0". */
+        snprintf(buf, len, "jemalloc-%.*s", (int)strcspn(version, "-"),
+                 version);
         *allocator = buf;
     }
     /* Statistics are a snapshot taken at the last "epoch" write. */
@@ -683,9 +684,12 @@ info_select(int argc, const struct rk_slice *argv)
             mask |= def;
         } else if (srv_eq(p, len, "all") || srv_eq(p, len, "everything")) {
             mask |= all;
-        } else if (srv_eq(p, len, "module_list")) {
-            mask |= INFO_MODULES_BIT;
         } else {
+            if (srv_eq(p, len, "module_list")) {
+                /* Redis's other name of the modules section. */
+                p = "modules";
+                len = strlen(p);
+            }
             for (size_t i = 0; i < INFO_NSECTIONS; i++) {
                 if (srv_eq(p, len, info_sections[i].name)) {
                     mask |= 1u << i;

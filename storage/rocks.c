@@ -75,17 +75,18 @@ struct store {
     struct cache *cache;
     struct store_stripe *stripes;
 
-    pthread_mutex_t batch_mu;        /* guards pending, last_seq writes */
+    /* each group on its own cache line: writers, committers, readers */
+    _Alignas(64) pthread_mutex_t batch_mu; /* pending, last_seq writes */
     rocksdb_writebatch_t *pending;
     uint64_t last_seq;               /* __atomic loads outside batch_mu */
 
-    pthread_mutex_t commit_mu;       /* one RocksDB write at a time */
+    _Alignas(64) pthread_mutex_t commit_mu; /* one RocksDB write at a time */
     rocksdb_writebatch_t *spare;     /* empty batch swapped for pending */
     rocksdb_writebatch_t *failed;    /* batch whose write failed, or NULL */
     uint64_t failed_seq;             /* last sequence in failed */
     uint64_t committed_seq;          /* __atomic; written under commit_mu */
 
-    atomic_int fsync;                /* enum store_fsync */
+    _Alignas(64) atomic_int fsync;   /* enum store_fsync */
     atomic_int unsynced;             /* commits since the last WAL sync */
     atomic_int last_write_ok;
     _Atomic uint64_t commits;
@@ -93,7 +94,7 @@ struct store {
     _Atomic uint64_t wal_syncs;
     _Atomic uint64_t last_sync_ms;
 
-    pthread_mutex_t err_mu;
+    _Alignas(64) pthread_mutex_t err_mu;
     char last_err[256];
 
     pthread_mutex_t sync_mu;         /* everysec thread */
@@ -446,10 +447,11 @@ store_open(const struct store_options *o, struct store **out, char **err)
                         strerror(errno));
         goto out;
     }
-    s = calloc(1, sizeof(*s));
+    s = aligned_alloc(64, sizeof(*s));
     if (s == NULL) {
         goto oom;
     }
+    memset(s, 0, sizeof(*s));
     pthread_mutex_init(&s->batch_mu, NULL);
     pthread_mutex_init(&s->commit_mu, NULL);
     pthread_mutex_init(&s->err_mu, NULL);

@@ -85,8 +85,9 @@ struct store_clock;
 
 /*
  * Open (or create) the store at o->dir. On failure returns RK_ERR and sets
- * *err to a malloc'd one-line message (caller frees); *out is set only on
- * success. The directory is created with its parents when missing; a
+ * *err to a malloc'd one-line message "Can't open data dir DIR: reason"
+ * (caller frees; NULL if even that allocation failed); *out is set only on
+ * success. The directory is created with its parents when missing. A
  * cache_bytes of 0 caches nothing but writes not yet committed; a
  * tombstone_grace_ms of 0 means the default, 10 days.
  */

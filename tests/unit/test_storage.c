@@ -87,18 +87,35 @@ mkrec(uint64_t version, const char *value, size_t vlen)
     return r;
 }
 
-/* Put one record under its stripe lock; returns the sequence. */
+/*
+ * Put one record under its stripe lock; returns the sequence, or
+ * UINT64_MAX on failure (safe to call from any thread). Helpers check
+ * with one if and ck_abort_msg(): Check logs every passing ck_assert.
+ */
 static uint64_t
-put_locked(struct store *s, uint16_t slot, const char *key,
-           const struct store_record *r)
+try_put(struct store *s, uint16_t slot, const char *key,
+        const struct store_record *r)
 {
     struct store_lockset ls;
     struct rk_slice k = {key, strlen(key)};
     uint64_t seq = 0;
+    int rc;
 
     store_lock_keys(s, &ls, 1, &slot, &k);
-    ck_assert_int_eq(store_put(s, slot, key, strlen(key), r, &seq), RK_OK);
+    rc = store_put(s, slot, key, strlen(key), r, &seq);
     store_unlock_keys(s, &ls);
+    return rc == RK_OK ? seq : UINT64_MAX;
+}
+
+static uint64_t
+put_locked(struct store *s, uint16_t slot, const char *key,
+           const struct store_record *r)
+{
+    uint64_t seq = try_put(s, slot, key, r);
+
+    if (seq == UINT64_MAX) {
+        ck_abort_msg("store_put %u/%s failed", slot, key);
+    }
     return seq;
 }
 
@@ -122,10 +139,11 @@ expect_value(struct store *s, uint16_t slot, const char *key,
 
     store_buf_init(&b);
     rc = store_get(s, slot, key, strlen(key), &b, &r);
-    ck_assert_msg(rc == 1, "get %u/%s: %d", slot, key, rc);
-    ck_assert_uint_eq(r.version, version);
-    ck_assert_uint_eq(r.value.len, strlen(value));
-    ck_assert(memcmp(r.value.ptr, value, r.value.len) == 0);
+    if (rc != 1 || r.version != version || r.value.len != strlen(value) ||
+        memcmp(r.value.ptr, value, r.value.len) != 0) {
+        ck_abort_msg("get %u/%s: rc %d version %llu", slot, key, rc,
+                     rc == 1 ? (unsigned long long)r.version : 0ULL);
+    }
     store_buf_deinit(&b);
 }
 
@@ -232,8 +250,9 @@ START_TEST(record_garbage_rejected)
         }
         p = malloc(len ? len : 1);
         memcpy(p, junk, len);
-        if (store_record_decode(p, len, &out) == RK_OK) {
-            ck_assert(out.value.ptr + out.value.len == p + len);
+        if (store_record_decode(p, len, &out) == RK_OK &&
+            out.value.ptr + out.value.len != p + len) {
+            ck_abort_msg("decoded value does not end the input");
         }
         free(p);
     }
@@ -299,7 +318,7 @@ START_TEST(clock_monotonic_across_threads)
     uint64_t *all = malloc(sizeof(*all) * CLOCK_N * 2);
     uint64_t v, far;
     int64_t now;
-    int i, k;
+    int i, k, bad = 0;
 
     store_clock_init(&c);
     for (k = 0; k < 2; k++) {
@@ -310,16 +329,18 @@ START_TEST(clock_monotonic_across_threads)
     for (k = 0; k < 2; k++) {
         pthread_join(t[k], NULL);
     }
+    /* count instead of asserting per item: Check logs every assertion */
     for (k = 0; k < 2; k++) {
         for (i = 1; i < CLOCK_N; i++) {
-            ck_assert(a[k].out[i] > a[k].out[i - 1]);
+            bad += a[k].out[i] <= a[k].out[i - 1];
         }
     }
     qsort(all, (size_t)CLOCK_N * 2, sizeof(*all), cmp_u64);
     for (i = 1; i < CLOCK_N * 2; i++) {
-        ck_assert(all[i] != all[i - 1]);
+        bad += all[i] == all[i - 1];
     }
     free(all);
+    ck_assert_int_eq(bad, 0);
 
     /* the physical part is wall-clock time */
     now = store_now_ms();
@@ -408,8 +429,8 @@ START_TEST(cache_bound_holds_and_evicts)
 
         snprintf(key, sizeof(key), "key:%d", i);
         seq = put_locked(s, (uint16_t)(i % STORE_SLOTS), key, &r);
-        if (i % 100 == 99) {
-            ck_assert_int_eq(store_commit(s, seq), RK_OK);
+        if (i % 100 == 99 && store_commit(s, seq) != RK_OK) {
+            ck_abort_msg("commit failed");
         }
     }
     ck_assert_int_eq(store_commit(s, seq), RK_OK);
@@ -598,7 +619,7 @@ START_TEST(open_errors_are_one_line)
     struct store *s = NULL;
     char *err = NULL;
     char *dir = tmp_dir();
-    char path[512];
+    char path[512], msg[64];
     FILE *f;
 
     /* a file where the directory should be */
@@ -618,6 +639,8 @@ START_TEST(open_errors_are_one_line)
     /* nested directories are created */
     snprintf(path, sizeof(path), "%s/a/b/c", dir);
     s = open_store(path, STORE_FSYNC_NO, 0, 0);
+    store_last_error(s, msg, sizeof(msg));
+    ck_assert_str_eq(msg, "");
     /* a second open of the same directory fails (RocksDB's lock) */
     o.dir = path;
     err = NULL;
@@ -632,6 +655,8 @@ END_TEST
 
 /* ---- group commit ----------------------------------------------------- */
 
+#define GC_PER_THREAD 500
+
 struct gc_arg {
     struct store *s;
     int id;
@@ -644,13 +669,13 @@ gc_thread(void *arg)
     char key[32];
     int i;
 
-    for (i = 0; i < 2000; i++) {
+    for (i = 0; i < GC_PER_THREAD; i++) {
         struct store_record r = mkrec((uint64_t)i + 1, "x", 1);
         uint64_t seq;
 
         snprintf(key, sizeof(key), "t%d:%d", a->id, i);
-        seq = put_locked(a->s, (uint16_t)i, key, &r);
-        if (store_commit(a->s, seq) != RK_OK) {
+        seq = try_put(a->s, (uint16_t)i, key, &r);
+        if (seq == UINT64_MAX || store_commit(a->s, seq) != RK_OK) {
             return (void *)1;
         }
     }
@@ -702,11 +727,12 @@ START_TEST(group_commit_one_write)
         ck_assert_ptr_null(ret);
     }
     store_get_stats(s, &st);
-    ck_assert_uint_eq(st.committed_puts, st0.committed_puts + 9000);
-    ck_assert_uint_le(st.commits, st0.commits + 1 + 8000);
+    ck_assert_uint_eq(st.committed_puts,
+                      st0.committed_puts + 1000 + 4 * GC_PER_THREAD);
+    ck_assert_uint_le(st.commits, st0.commits + 1 + 4 * GC_PER_THREAD);
     store_close(s);
     s = open_store(dir, STORE_FSYNC_NO, 0, 0);
-    for (i = 0; i < 2000; i += 99) {
+    for (i = 0; i < GC_PER_THREAD; i += 9) {
         snprintf(key, sizeof(key), "t3:%d", i);
         expect_value(s, (uint16_t)i, key, (uint64_t)i + 1, "x");
     }
@@ -1070,7 +1096,9 @@ START_TEST(readers_never_go_back)
 
         k = (int)(rng_next(&x) % MONO_KEYS);
         snprintf(key, sizeof(key), "m%d", k);
-        ck_assert_int_eq(store_commit(s, put_locked(s, 7, key, &r)), RK_OK);
+        if (store_commit(s, put_locked(s, 7, key, &r)) != RK_OK) {
+            ck_abort_msg("commit failed");
+        }
     }
     atomic_store(&stop, 1);
     for (k = 0; k < 2; k++) {
@@ -1085,7 +1113,7 @@ END_TEST
 /* ---- crash recovery --------------------------------------------------- */
 
 static void
-crash_child(const char *dir, int wfd, int self_kill)
+crash_child(const char *dir, int wfd, int exit_early)
 {
     struct store_options o;
     struct store *s = NULL;
@@ -1122,7 +1150,7 @@ crash_child(const char *dir, int wfd, int self_kill)
         if (write(wfd, &i, sizeof(i)) != sizeof(i)) {
             _exit(5);
         }
-        if (self_kill && i == 299) {
+        if (exit_early && i == 99) {
             _exit(0);   /* no store_close(): no flush, no final sync */
         }
     }
@@ -1143,43 +1171,58 @@ crash_check(const char *dir, int last)
     store_close(s);
 }
 
-START_TEST(crash_keeps_committed_writes)
+/*
+ * Fork a writer that commits records under FSYNC_ALWAYS and reports each
+ * commit on a pipe; it either _exit()s without store_close() (exit_early)
+ * or is killed with SIGKILL mid-stream. Then reopen and find every
+ * reported record. The fork happens before this process opens a store,
+ * so the child starts with no RocksDB threads.
+ */
+static void
+crash_run(int exit_early)
 {
-    int mode;
+    char *dir = tmp_dir();
+    int fds[2], st, v, last = -1;
+    pid_t pid;
 
-    for (mode = 0; mode < 2; mode++) {
-        char *dir = tmp_dir();
-        int fds[2], st, v, last = -1;
-        pid_t pid;
-
-        ck_assert_int_eq(pipe(fds), 0);
-        pid = fork();
-        ck_assert_int_ge(pid, 0);
-        if (pid == 0) {
-            close(fds[0]);
-            crash_child(dir, fds[1], mode == 0);
-            _exit(1);
-        }
-        close(fds[1]);
-        while (read(fds[0], &v, sizeof(v)) == sizeof(v)) {
-            last = v;
-            if (mode == 1 && last >= 200) {
-                kill(pid, SIGKILL);   /* mid-stream, between commits */
-                break;
-            }
-        }
-        ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    ck_assert_int_eq(pipe(fds), 0);
+    pid = fork();
+    ck_assert_int_ge(pid, 0);
+    if (pid == 0) {
         close(fds[0]);
-        if (mode == 0) {
-            ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-            ck_assert_int_eq(last, 299);
-        } else {
-            ck_assert(WIFSIGNALED(st));
-            ck_assert_int_ge(last, 200);
-        }
-        crash_check(dir, last);
-        tmp_dir_remove(dir);
+        crash_child(dir, fds[1], exit_early);
+        _exit(1);
     }
+    close(fds[1]);
+    while (read(fds[0], &v, sizeof(v)) == sizeof(v)) {
+        last = v;
+        if (!exit_early && last >= 60) {
+            kill(pid, SIGKILL);   /* mid-stream, between commits */
+            break;
+        }
+    }
+    ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+    close(fds[0]);
+    if (exit_early) {
+        ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        ck_assert_int_eq(last, 99);
+    } else {
+        ck_assert(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+        ck_assert_int_ge(last, 60);
+    }
+    crash_check(dir, last);
+    tmp_dir_remove(dir);
+}
+
+START_TEST(crash_exit_without_close)
+{
+    crash_run(1);
+}
+END_TEST
+
+START_TEST(crash_sigkill_mid_stream)
+{
+    crash_run(0);
 }
 END_TEST
 
@@ -1221,7 +1264,8 @@ storage_suite(void)
     tcase_add_test(tc, flush_all_drops_everything);
     tcase_add_test(tc, compaction_purges_after_grace);
     tcase_add_test(tc, stripe_locks_no_deadlock);
-    tcase_add_test(tc, crash_keeps_committed_writes);
+    tcase_add_test(tc, crash_exit_without_close);
+    tcase_add_test(tc, crash_sigkill_mid_stream);
     suite_add_tcase(su, tc);
     return su;
 }
