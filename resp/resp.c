@@ -268,43 +268,56 @@ nomem(struct resp_parser *p)
     return RK_ENOMEM;
 }
 
+/* Results of read_header(). */
+#define HDR_BIG     -1  /* no CR within RESP_MAX_INLINE bytes */
+#define HDR_WAIT     0  /* need more bytes */
+#define HDR_NUMBER   1  /* line found, *ll holds its number */
+#define HDR_BAD      2  /* line found, not a number string2ll() takes */
+
 /*
- * Locate the header line that starts at offset h (relative to pos) and
- * should begin with c: the common "<c>digits\r?" shape is read in one pass;
- * anything else goes through find_eol(). Returns 1 with *cr set to the
- * offset of the CR, 0 when more bytes are needed, -1 when more than
- * RESP_MAX_INLINE bytes wait without a CR (Redis's "too big" errors).
+ * Read the header line that starts at offset h (relative to pos) and should
+ * begin with c (the caller checks that byte). The usual "<c>digits\r" shape
+ * is read and converted in one pass; anything else goes through find_eol()
+ * and parse_ll(). On HDR_NUMBER and HDR_BAD, *cr is the offset of the CR.
  */
 static int
-find_header(struct resp_parser *p, size_t h, char c, size_t *cr)
+read_header(struct resp_parser *p, size_t h, char c, size_t *cr,
+            long long *ll)
 {
     const char *s = p->buf + p->pos;
     size_t n = p->len - p->pos;
     size_t q = h + 1;
-    size_t lim = h + LONG_STR + 1 < n ? h + LONG_STR + 1 : n;
 
     if (h >= n) {
-        return 0;
+        return HDR_WAIT;
     }
     if (s[h] == c) {
-        while (q < lim && (unsigned)(unsigned char)s[q] - '0' < 10) {
+        size_t lim = h + 19 < n ? h + 19 : n;
+        unsigned long long v = 0;
+        unsigned d;
+
+        /* Up to 18 digits cannot overflow. */
+        while (q < lim && (d = (unsigned)(unsigned char)s[q] - '0') < 10) {
+            v = v * 10 + d;
             q++;
         }
-        if (q + 1 < n && s[q] == '\r') {
+        if (q + 1 < n && s[q] == '\r' && q > h + 1 &&
+            (s[h + 1] != '0' || q == h + 2)) {
             *cr = q;
-            return 1;
+            *ll = (long long)v;
+            return HDR_NUMBER;
         }
     }
     q = find_eol(p, h, '\r');
     if (q == NOT_FOUND) {
-        return n - h > RESP_MAX_INLINE ? -1 : 0;
+        return n - h > RESP_MAX_INLINE ? HDR_BIG : HDR_WAIT;
     }
     /* Redis also wants the byte after the CR, but never looks at it. */
     if (q + 1 >= n) {
-        return 0;
+        return HDR_WAIT;
     }
     *cr = q;
-    return 1;
+    return parse_ll(s + h + 1, q - h - 1, ll) ? HDR_NUMBER : HDR_BAD;
 }
 
 /* Read one "*N" command (or continue it). RESP_OK, RESP_INCOMPLETE, SKIP,
@@ -318,12 +331,14 @@ parse_multibulk(struct resp_parser *p)
     int rc;
 
     if (p->mb_left == 0) {
-        rc = find_header(p, 0, '*', &cr);
-        if (rc <= 0) {
-            return rc < 0 ? fail(p, err_mbulk_big) : RESP_INCOMPLETE;
+        rc = read_header(p, 0, '*', &cr, &ll);
+        if (rc == HDR_WAIT) {
+            return RESP_INCOMPLETE;
         }
-        s = p->buf + p->pos;
-        if (!parse_ll(s + 1, cr - 1, &ll) || ll > RESP_MAX_MULTIBULK) {
+        if (rc == HDR_BIG) {
+            return fail(p, err_mbulk_big);
+        }
+        if (rc == HDR_BAD || ll > RESP_MAX_MULTIBULK) {
             return fail(p, err_mbulk);
         }
         if (ll > RESP_UNAUTH_MAX_MULTIBULK && p->unauth) {
@@ -349,9 +364,12 @@ parse_multibulk(struct resp_parser *p)
         if (p->bulk_len < 0) {
             size_t h = p->off;
 
-            rc = find_header(p, h, '$', &cr);
-            if (rc <= 0) {
-                return rc < 0 ? fail(p, err_bulk_big) : RESP_INCOMPLETE;
+            rc = read_header(p, h, '$', &cr, &ll);
+            if (rc == HDR_WAIT) {
+                return RESP_INCOMPLETE;
+            }
+            if (rc == HDR_BIG) {
+                return fail(p, err_bulk_big);
             }
             if (s[h] != '$') {
                 /* Redis maps CR and LF in error replies to spaces. */
@@ -364,7 +382,7 @@ parse_multibulk(struct resp_parser *p)
                 p->err_buf[k + 2] = '\0';
                 return fail(p, p->err_buf);
             }
-            if (!parse_ll(s + h + 1, cr - h - 1, &ll) || ll < 0 ||
+            if (rc == HDR_BAD || ll < 0 ||
                 (unsigned long long)ll > p->max_bulk) {
                 return fail(p, err_bulk);
             }

@@ -25,8 +25,7 @@
 /* resp_parse() may also return RK_ENOMEM (-2): the bytes could not be
  * buffered; p->err is "out of memory" and the parser is unusable. */
 
-/* Redis's defaults. */
-/* proto-max-bulk-len */
+/* Redis's defaults; RESP_DEFAULT_MAX_BULK is proto-max-bulk-len. */
 #define RESP_DEFAULT_MAX_BULK     (512ull * 1024 * 1024)
 #define RESP_MAX_INLINE           (64 * 1024)  /* PROTO_INLINE_MAX_SIZE */
 #define RESP_MAX_MULTIBULK        INT32_MAX    /* "*N" above this: invalid */
@@ -135,7 +134,9 @@ struct resp_buf {
     size_t cap;
 };
 
+/* Start empty; nothing is allocated before the first add. */
 void resp_buf_init(struct resp_buf *b);
+/* Free the bytes; b may be initialised (or deinitialised) again. */
 void resp_buf_deinit(struct resp_buf *b);
 /* Forget the contents but keep the allocation. */
 static inline void
@@ -143,11 +144,15 @@ resp_buf_clear(struct resp_buf *b)
 {
     b->len = 0;
 }
-/* Make room for n more bytes; returns a pointer to them or NULL. */
+/* Make room for n more bytes; returns a pointer to them (the caller writes
+ * there, then adds what it wrote to b->len) or NULL on allocation failure.
+ * Valid until the next call that grows b. */
 char *resp_buf_reserve(struct resp_buf *b, size_t n);
-/* Drop the first n bytes (after they were written to a socket). */
+/* Drop the first n bytes, n <= b->len (after they were written to a
+ * socket); the rest moves to the front. */
 void resp_buf_consume(struct resp_buf *b, size_t n);
 
+/* n bytes as they are (p may be NULL when n is 0). */
 int resp_add_raw(struct resp_buf *b, const void *p, size_t n);
 /* "+s\r\n"; s must not contain CR or LF. */
 int resp_add_status(struct resp_buf *b, const char *s);

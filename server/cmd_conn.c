@@ -226,9 +226,9 @@ cmd_hello(struct cmd_ctx *x)
     }
     if (!c->authenticated) {
         reply_error(x, "-NOAUTH HELLO must be called with the client already "
-                    "authenticated, otherwise the HELLO <proto> AUTH <user> "
-                    "<pass> option can be used to authenticate the client "
-                    "and select the RESP protocol version at the same time");
+                    "authenticated, otherwise the HELLO AUTH <user> <pass> "
+                    "option can be used to authenticate the client and "
+                    "select the RESP protocol version at the same time");
         return;
     }
     if (name != NULL && set_client_name(x, name) != RK_OK) {

@@ -238,6 +238,7 @@ cmd_exec(struct cmd_ctx *x)
     for (size_t i = 0; i < c->nmq; i++) {
         struct cmd_ctx sub = *x;
         sub.cmd = c->mq[i].cmd;
+        sub.parent = c->mq[i].parent;
         sub.argc = c->mq[i].argc;
         sub.argv = c->mq[i].argv;
         sub.locked = 1;

@@ -24,11 +24,26 @@
 static const struct cmd_def command_table[] = {
 #define RK_CMD(name, fn, arity, flags, first, last, step, acl) \
     {name, fn, arity, flags, first, last, step, acl, 0},
+#define RK_SUBCMD(name, arity, flags)
 #include "commands.def"
+#undef RK_SUBCMD
 #undef RK_CMD
 };
 
 #define NCOMMANDS (sizeof(command_table) / sizeof(command_table[0]))
+
+/* Subcommands: no handler of their own (the container's runs). */
+static const struct cmd_def subcommand_table[] = {
+#define RK_CMD(name, fn, arity, flags, first, last, step, acl)
+#define RK_SUBCMD(name, arity, flags) \
+    {name, NULL, arity, flags, 0, 0, 0, "", 0},
+#include "commands.def"
+#undef RK_SUBCMD
+#undef RK_CMD
+};
+
+#define NSUBCOMMANDS \
+    (sizeof(subcommand_table) / sizeof(subcommand_table[0]))
 
 /*
  * Open-addressing index from name to table entry. It is filled once, under
@@ -96,10 +111,47 @@ cmd_count(void)
     return NCOMMANDS;
 }
 
+size_t
+cmd_stats_count(void)
+{
+    return NCOMMANDS + NSUBCOMMANDS;
+}
+
+const struct cmd_def *
+cmd_stats_def(size_t i)
+{
+    return i < NCOMMANDS ? &command_table[i]
+                         : &subcommand_table[i - NCOMMANDS];
+}
+
+/* Index of a command or subcommand in the statistics arrays. */
 static size_t
 cmd_id(const struct cmd_def *d)
 {
-    return (size_t)(d - command_table);
+    if (d >= command_table && d < command_table + NCOMMANDS) {
+        return (size_t)(d - command_table);
+    }
+    return NCOMMANDS + (size_t)(d - subcommand_table);
+}
+
+/*
+ * The subcommand row of "container sub", or NULL when the container has
+ * none by that name (its handler then replies "unknown subcommand").
+ */
+static const struct cmd_def *
+subcommand_lookup(const struct cmd_def *parent, const struct rk_slice *sub)
+{
+    size_t plen = strlen(parent->name);
+
+    for (size_t i = 0; i < NSUBCOMMANDS; i++) {
+        const char *n = subcommand_table[i].name;
+        if (strncmp(n, parent->name, plen) == 0 && n[plen] == '|' &&
+            strlen(n + plen + 1) == sub->len &&
+            strncasecmp(n + plen + 1, sub->ptr, sub->len) == 0) {
+            return &subcommand_table[i];
+        }
+    }
+    return NULL;
 }
 
 int
@@ -145,7 +197,7 @@ reply_unknown_command(struct cmd_ctx *x)
 
 /* Copy argv into one allocation for the MULTI queue. */
 static int
-queue_command(struct conn *c, const struct cmd_def *cmd, int argc,
+queue_command(struct conn *c, const struct cmd_ctx *x, int argc,
               const struct rk_slice *argv)
 {
     struct conn_queued *q;
@@ -170,7 +222,8 @@ queue_command(struct conn *c, const struct cmd_def *cmd, int argc,
         return RK_ENOMEM;
     }
     q = &c->mq[c->nmq++];
-    q->cmd = cmd;
+    q->cmd = x->cmd;
+    q->parent = x->parent;
     q->argc = argc;
     q->argv = (struct rk_slice *)(void *)mem;
     q->mem = mem;
@@ -194,33 +247,27 @@ cmd_call(struct cmd_ctx *x)
     long long slower;
 
     x->failed = 0;
-    x->cmd->fn(x);
+    x->c->last_cmd = x->cmd->name;     /* CLIENT INFO shows itself */
+    (x->parent != NULL ? x->parent : x->cmd)->fn(x);
     dur = srv_monotonic_us() - start;
 
-    atomic_store_explicit(&st->calls, atomic_load_explicit(&st->calls,
-                          memory_order_relaxed) + 1, memory_order_relaxed);
-    atomic_store_explicit(&st->usec, atomic_load_explicit(&st->usec,
-                          memory_order_relaxed) + (uint64_t)dur,
-                          memory_order_relaxed);
+    STAT_ADD(&st->calls, 1);
+    STAT_ADD(&st->usec, (uint64_t)dur);
     if (x->failed) {
-        atomic_store_explicit(&st->failed, atomic_load_explicit(&st->failed,
-                              memory_order_relaxed) + 1,
-                              memory_order_relaxed);
+        STAT_ADD(&st->failed, 1);
     }
     slower = s->cfg.slowlog_log_slower_than;
     if (slower >= 0 && dur >= slower && x->cmd->fn != cmd_exec) {
         srv_slowlog_push(s, x->argc, x->argv, dur, x->c->peer,
                          x->c->name ? x->c->name : "");
     }
-    x->c->last_cmd = x->cmd->name;
 }
 
 static void
 count_rejected(struct worker *w, const struct cmd_def *cmd)
 {
     struct cmd_stats *st = &w->cmdstats[cmd_id(cmd)];
-    atomic_store_explicit(&st->rejected, atomic_load_explicit(&st->rejected,
-                          memory_order_relaxed) + 1, memory_order_relaxed);
+    STAT_ADD(&st->rejected, 1);
 }
 
 void
@@ -247,9 +294,7 @@ cmd_dispatch(struct conn *c, int argc, const struct rk_slice *argv)
     } else {
         x.out = &c->out;
     }
-    atomic_store_explicit(&w->stats.commands, atomic_load_explicit(
-                          &w->stats.commands, memory_order_relaxed) + 1,
-                          memory_order_relaxed);
+    STAT_ADD(&w->stats.commands, 1);
 
     x.cmd = cmd_lookup(argv[0].ptr, argv[0].len);
     if (x.cmd == NULL) {
@@ -258,6 +303,13 @@ cmd_dispatch(struct conn *c, int argc, const struct rk_slice *argv)
             c->multi_error = 1;
         }
         goto out;
+    }
+    if (argc >= 2 && (x.cmd->flags & CMD_CONTAINER)) {
+        const struct cmd_def *sub = subcommand_lookup(x.cmd, &argv[1]);
+        if (sub != NULL) {
+            x.parent = x.cmd;
+            x.cmd = sub;
+        }
     }
     if ((x.cmd->arity > 0 && argc != x.cmd->arity) ||
         (x.cmd->arity < 0 && argc < -x.cmd->arity)) {
@@ -277,7 +329,7 @@ cmd_dispatch(struct conn *c, int argc, const struct rk_slice *argv)
         goto out;
     }
     if (c->in_multi && !(x.cmd->flags & CMD_NOMULTI)) {
-        if (queue_command(c, x.cmd, argc, argv) != RK_OK) {
+        if (queue_command(c, &x, argc, argv) != RK_OK) {
             reply_error(&x, "-OOM command not allowed when used memory > "
                         "'maxmemory'.");
             c->multi_error = 1;
@@ -339,7 +391,7 @@ add_key_spec(struct resp_buf *out, const struct cmd_def *cmd)
     resp_add_bulk_str(out, "flags");
     resp_add_array(out, 2);
     resp_add_status(out, write ? "RW" : "RO");
-    resp_add_status(out, write ? "UPDATE" : "ACCESS");
+    resp_add_status(out, write ? "update" : "access");
     resp_add_bulk_str(out, "begin_search");
     resp_add_array(out, 4);
     resp_add_bulk_str(out, "type");

@@ -30,6 +30,7 @@ struct resp_buf;
 #define CMD_STALE    (1u << 8)   /* allowed on a stale replica */
 #define CMD_NOSCRIPT (1u << 9)   /* not from scripts */
 #define CMD_KEYSPACE (1u << 10)  /* whole-keyspace (SCAN, KEYS, FLUSH*) */
+#define CMD_CONTAINER (1u << 11) /* has RK_SUBCMD rows ("config|get") */
 
 struct cmd_ctx;
 typedef void cmd_fn(struct cmd_ctx *x);
@@ -51,7 +52,9 @@ struct cmd_ctx {
     struct srv *srv;
     struct worker *w;
     struct conn *c;
-    const struct cmd_def *cmd;
+    const struct cmd_def *cmd;    /* the command, or its subcommand row */
+    const struct cmd_def *parent; /* the container when cmd is a
+                                   * subcommand row, else NULL */
     int argc;
     const struct rk_slice *argv;  /* valid while the handler runs */
     struct resp_buf *out;         /* the reply goes here */
@@ -60,15 +63,25 @@ struct cmd_ctx {
 };
 
 #define RK_CMD(name, fn, arity, flags, first, last, step, acl) cmd_fn fn;
+#define RK_SUBCMD(name, arity, flags)
 #include "commands.def"
+#undef RK_SUBCMD
 #undef RK_CMD
 
 /* Look a command up by name, any case. NULL when unknown. */
 const struct cmd_def *cmd_lookup(const char *name, size_t len);
 
-/* The table and its size (COMMAND, INFO commandstats). */
+/* The top-level commands and their number (COMMAND). */
 const struct cmd_def *cmd_table(void);
 size_t cmd_count(void);
+
+/*
+ * Every entry that has statistics: the top-level commands, then the
+ * subcommands ("config|get"). Index i of a worker's cmdstats array belongs
+ * to cmd_stats_def(i).
+ */
+size_t cmd_stats_count(void);
+const struct cmd_def *cmd_stats_def(size_t i);
 
 /*
  * Check and run one command for c: lookup, arity, authentication, MULTI

@@ -248,7 +248,8 @@ conn_process_input(struct conn *c)
         if (r == RESP_INCOMPLETE) {
             break;
         }
-        if (r == RESP_EPROTO) {
+        if (r != RESP_OK) {
+            /* RESP_EPROTO, or RK_ENOMEM with p->err "out of memory". */
             reply_protocol_error(c);
             break;
         }
@@ -301,9 +302,7 @@ conn_read_cb(struct ev_loop *loop, ev_io *io, int revents)
         return;
     }
     resp_parser_commit(&c->parser, (size_t)n);
-    atomic_store_explicit(&w->stats.net_in, atomic_load_explicit(
-                          &w->stats.net_in, memory_order_relaxed) +
-                          (uint64_t)n, memory_order_relaxed);
+    STAT_ADD(&w->stats.net_in, (uint64_t)n);
     if (resp_parser_pending(&c->parser) >
         (size_t)s->cfg.query_buffer_limit) {
         atomic_fetch_add(&w->stats.qbuf_limit_disconnections, 1);
@@ -374,9 +373,7 @@ conn_write(struct conn *c)
         return RK_ERR;
     }
 out:
-    atomic_store_explicit(&w->stats.net_out, atomic_load_explicit(
-                          &w->stats.net_out, memory_order_relaxed) + total,
-                          memory_order_relaxed);
+    STAT_ADD(&w->stats.net_out, total);
     if (c->reading_paused && conn_output_bytes(c) < CONN_OUT_RESUME) {
         resume_reading(c);
     }

@@ -30,6 +30,7 @@ struct conn_slot {
 /* A command queued by MULTI: owned copies of its arguments. */
 struct conn_queued {
     const struct cmd_def *cmd;
+    const struct cmd_def *parent; /* container of a subcommand row */
     int argc;
     struct rk_slice *argv;    /* views into mem */
     char *mem;

@@ -537,9 +537,8 @@ static void
 info_commandstats(struct info_gen *g)
 {
     struct srv *s = g->s;
-    const struct cmd_def *tab = cmd_table();
-
-    for (size_t i = 0; i < cmd_count(); i++) {
+    for (size_t i = 0; i < cmd_stats_count(); i++) {
+        const struct cmd_def *d = cmd_stats_def(i);
         uint64_t calls = 0;
         uint64_t usec = 0;
         uint64_t rejected = 0;
@@ -560,7 +559,7 @@ info_commandstats(struct info_gen *g)
                  "cmdstat_%s:calls=%" PRIu64 ",usec=%" PRIu64
                  ",usec_per_call=%.2f,rejected_calls=%" PRIu64
                  ",failed_calls=%" PRIu64 "\r\n",
-                 tab[i].name, calls, usec,
+                 d->name, calls, usec,
                  calls == 0 ? 0.0 : (double)usec / (double)calls,
                  rejected, failed);
     }
@@ -771,7 +770,7 @@ zero64(atomic_uint_fast64_t *a)
 void
 srv_info_reset_stats(struct srv *s)
 {
-    size_t ncmd = cmd_count();
+    size_t ncmd = cmd_stats_count();
 
     for (int i = 0; i < s->nworkers; i++) {
         struct worker *w = s->workers[i];

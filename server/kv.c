@@ -33,8 +33,7 @@ count_lookup(struct worker *w, int hit)
 {
     atomic_uint_fast64_t *c = hit ? &w->stats.keyspace_hits
                                   : &w->stats.keyspace_misses;
-    atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) +
-                          1, memory_order_relaxed);
+    STAT_ADD(c, 1);
 }
 
 /* Lock the stripes of every key of op; keys beyond STORE_LOCK_MAX make the

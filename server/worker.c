@@ -29,7 +29,7 @@ worker_create(struct srv *s, int id)
     w->srv = s;
     w->id = id;
     w->loop = ev_loop_new(EVFLAG_AUTO);
-    w->cmdstats = calloc(cmd_count(), sizeof(*w->cmdstats));
+    w->cmdstats = calloc(cmd_stats_count(), sizeof(*w->cmdstats));
     if (w->loop == NULL || w->cmdstats == NULL) {
         worker_destroy(w);
         return NULL;

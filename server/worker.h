@@ -20,6 +20,11 @@
 struct srv;
 struct conn;
 
+/* Add n to a statistics counter: relaxed, so a CONFIG RESETSTAT from
+ * another thread is never undone by an increment in flight. */
+#define STAT_ADD(counter_ptr, n) \
+    atomic_fetch_add_explicit((counter_ptr), (n), memory_order_relaxed)
+
 /* Per command counters, one array per worker, summed by INFO. */
 struct cmd_stats {
     atomic_uint_fast64_t calls;

@@ -287,11 +287,10 @@ cf_options(rocksdb_cache_t *block_cache, size_t wbuf, int bloom)
         rocksdb_block_based_options_create();
 
     rocksdb_block_based_options_set_block_cache(t, block_cache);
-    /* index and filter blocks count against the block cache (high
-     * priority by default), L0's stay pinned */
-    rocksdb_block_based_options_set_cache_index_and_filter_blocks(t, 1);
-    rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(
-        t, 1);
+    /* Index and filter blocks stay in the table readers' memory (about
+     * 1.25 bytes of filter per key): in a small block cache they are
+     * evicted by data blocks and every lookup would read them again. */
+    rocksdb_block_based_options_set_cache_index_and_filter_blocks(t, 0);
     rocksdb_block_based_options_set_format_version(t, 5);
     if (bloom) {
         /* the table options own the policy */
@@ -730,8 +729,10 @@ store_get(struct store *s, uint16_t slot, const char *key, size_t klen,
 
     rc = cache_get(s->cache, h, slot, key, klen, buf, &ticket);
     if (rc == 1) {
-        return store_record_decode(buf->ptr, buf->len, rec) == RK_OK ? 1
-                                                                     : RK_ERR;
+        if (store_record_decode(buf->ptr, buf->len, rec) != RK_OK) {
+            return RK_ERR;
+        }
+        return (rec->flags & STORE_F_ABSENT) ? 0 : 1;
     }
     if (rc < 0) {
         return rc;
@@ -748,6 +749,15 @@ store_get(struct store *s, uint16_t slot, const char *key, size_t klen,
         goto out;
     }
     if (ps == NULL) {
+        /* Remember the miss: GETs of absent keys are common (caches in
+         * front of databases, redis-benchmark -r) and a RocksDB miss walks
+         * the memtables and the filters of every level. */
+        struct store_record absent;
+        char enc[64];
+        memset(&absent, 0, sizeof(absent));
+        absent.flags = STORE_F_ABSENT;
+        cache_fill(s->cache, h, slot, key, klen, enc,
+                   store_record_encode(&absent, enc), ticket);
         rc = 0;
         goto out;
     }

@@ -37,6 +37,10 @@ enum store_type {
 };
 
 #define STORE_F_TOMBSTONE (1u << 0)  /* a delete; value is empty */
+#define STORE_F_ABSENT    (1u << 1)  /* storage-internal: the cache's memo
+                                      * that RocksDB has no record (version 0,
+                                      * so any write replaces it); never
+                                      * returned by store_get() */
 
 /* A decoded record. value is a view into the buffer it was decoded from. */
 struct store_record {

@@ -15,7 +15,11 @@
  * a handle to that already running server instead (a real redis-server, to
  * prove a test's expectations); tests that need ringkv itself (restarts,
  * kill -9, ringkv-only flags or replies) call RK_REQUIRE_RINGKV() first and
- * pass trivially there.
+ * pass trivially there. The server must be dedicated to the tests (each
+ * start flushes it and kills its other clients):
+ *
+ *   redis-server --bind 127.0.0.1 --port P --save '' --appendonly no &
+ *   RINGKV_TEST_REDIS_PORT=P meson test -C build --suite integration
  */
 #ifndef RK_HARNESS_H
 #define RK_HARNESS_H

@@ -13,6 +13,7 @@
 #include "resp.h"
 
 #include <check.h>
+#include <float.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -24,6 +25,15 @@
 /* ---------------------------------------------------------------------- */
 
 #define MB64 (64 * 1024)
+
+/* An assertion that stays quiet when it holds: Check's own ck_assert*()
+ * write to a pipe every time, which byte-by-byte loops cannot afford. */
+#define CHECK(cond)                                                       \
+    do {                                                                  \
+        if (!(cond)) {                                                    \
+            ck_abort_msg("%s:%d: %s", __FILE__, __LINE__, #cond);         \
+        }                                                                 \
+    } while (0)
 
 /* How bytes reach the parser. */
 enum feed_mode {
@@ -40,7 +50,7 @@ struct run {
 static void
 out_str(struct resp_buf *out, const char *s)
 {
-    ck_assert_int_eq(resp_add_raw(out, s, strlen(s)), RK_OK);
+    CHECK(resp_add_raw(out, s, strlen(s)) == RK_OK);
 }
 
 static void
@@ -55,9 +65,9 @@ out_arg(struct resp_buf *out, const char *s, size_t n)
         if (c < 0x20 || c > 0x7e || c == '|' || c == ';' || c == '\\') {
             char e[4] = { '\\', 'x', hex[c >> 4], hex[c & 15] };
 
-            ck_assert_int_eq(resp_add_raw(out, e, 4), RK_OK);
+            CHECK(resp_add_raw(out, e, 4) == RK_OK);
         } else {
-            ck_assert_int_eq(resp_add_raw(out, &s[i], 1), RK_OK);
+            CHECK(resp_add_raw(out, &s[i], 1) == RK_OK);
         }
     }
 }
@@ -68,13 +78,13 @@ take_command(struct run *r, const struct resp_parser *p)
 {
     size_t i;
 
-    ck_assert_uint_ge(p->argc, 1);
-    ck_assert_ptr_nonnull(p->argv);
+    CHECK(p->argc >= 1);
+    CHECK(p->argv != NULL);
     for (i = 0; i < p->argc; i++) {
         const char *a = p->argv[i].ptr;
 
-        ck_assert_ptr_nonnull(a);
-        ck_assert(a >= p->buf && a + p->argv[i].len <= p->buf + p->pos);
+        CHECK(a != NULL);
+        CHECK(a >= p->buf && a + p->argv[i].len <= p->buf + p->pos);
         if (i > 0) {
             out_str(&r->out, "|");
         }
@@ -97,9 +107,9 @@ feed(struct run *r, struct resp_parser *p, const char *d, size_t n,
         size_t avail = 0;
         char *dst = resp_parser_space(p, n, &avail);
 
-        ck_assert_ptr_nonnull(dst);
-        ck_assert_uint_ge(avail, n);
-        ck_assert_uint_ge(avail, 1);
+        CHECK(dst != NULL);
+        CHECK(avail >= n);
+        CHECK(avail >= 1);
         if (n > 0) {
             memcpy(dst, d, n);
         }
@@ -112,15 +122,15 @@ feed(struct run *r, struct resp_parser *p, const char *d, size_t n,
         take_command(r, p);
         rc = resp_parse(p, NULL, 0);
     }
-    ck_assert(rc == RESP_INCOMPLETE || rc == RESP_EPROTO);
+    CHECK(rc == RESP_INCOMPLETE || rc == RESP_EPROTO);
     r->status = rc;
     if (rc == RESP_EPROTO) {
-        ck_assert_ptr_nonnull(p->err);
+        CHECK(p->err != NULL);
         out_str(&r->out, "-");
         out_str(&r->out, p->err);
         r->dead = 1;
         /* The error sticks until resp_parser_reset(). */
-        ck_assert_int_eq(resp_parse(p, NULL, 0), RESP_EPROTO);
+        CHECK(resp_parse(p, NULL, 0) == RESP_EPROTO);
     }
 }
 
@@ -352,6 +362,7 @@ static const struct split_case split_cases[] = {
     { S("ECHO \"a\"\x0b\"b\"\x0c'c'\r\n"), 0, 0, "ECHO|a|b|c;+0" },
     { S("\x0b" "ECHO\x0cx\r\n"), 0, 0, "ECHO\\x0cx;+0" },
     { S("ECHO x\ry\n"), 0, 0, "ECHO|x|y;+0" },
+    { S("SET\ta\x0b" "b\tc\r\n"), 0, 0, "SET|a\\x0bb|c;+0" },
     { S("ECHO \"a\"\r\r\n"), 0, 0, "ECHO|a;+0" },
     { S("ECHO \"a\r\n\"\n"), 0, 0,
       "-Protocol error: unbalanced quotes in request" },
@@ -481,12 +492,12 @@ START_TEST(pipeline_many)
         char key[32];
         int n = snprintf(key, sizeof(key), "key:%zu", i);
 
-        ck_assert_int_eq(resp_add_array(&in, 3), RK_OK);
-        ck_assert_int_eq(resp_add_bulk_str(&in, "SET"), RK_OK);
-        ck_assert_int_eq(resp_add_bulk(&in, key, (size_t)n), RK_OK);
-        ck_assert_int_eq(resp_add_bulk_ll(&in, (long long)i), RK_OK);
+        CHECK(resp_add_array(&in, 3) == RK_OK);
+        CHECK(resp_add_bulk_str(&in, "SET") == RK_OK);
+        CHECK(resp_add_bulk(&in, key, (size_t)n) == RK_OK);
+        CHECK(resp_add_bulk_ll(&in, (long long)i) == RK_OK);
         if (i % 7 == 0) {
-            ck_assert_int_eq(resp_add_raw(&in, "PING\r\n", 6), RK_OK);
+            CHECK(resp_add_raw(&in, "PING\r\n", 6) == RK_OK);
         }
     }
     resp_parser_init(&p);
@@ -497,27 +508,27 @@ START_TEST(pipeline_many)
         rc = resp_parse(&p, in.ptr + i, n);
         while (rc == RESP_OK) {
             if (p.argc == 1) {
-                ck_assert(memcmp(p.argv[0].ptr, "PING", 4) == 0);
+                CHECK(memcmp(p.argv[0].ptr, "PING", 4) == 0);
             } else {
                 char key[32], val[32];
                 int kn = snprintf(key, sizeof(key), "key:%zu", got);
                 int vn = snprintf(val, sizeof(val), "%zu", got);
 
-                ck_assert_uint_eq(p.argc, 3);
-                ck_assert_uint_eq(p.argv[1].len, (size_t)kn);
-                ck_assert(memcmp(p.argv[1].ptr, key, (size_t)kn) == 0);
-                ck_assert_uint_eq(p.argv[2].len, (size_t)vn);
-                ck_assert(memcmp(p.argv[2].ptr, val, (size_t)vn) == 0);
+                CHECK(p.argc == 3);
+                CHECK(p.argv[1].len == (size_t)kn);
+                CHECK(memcmp(p.argv[1].ptr, key, (size_t)kn) == 0);
+                CHECK(p.argv[2].len == (size_t)vn);
+                CHECK(memcmp(p.argv[2].ptr, val, (size_t)vn) == 0);
                 got++;
             }
             rc = resp_parse(&p, NULL, 0);
         }
-        ck_assert_int_eq(rc, RESP_INCOMPLETE);
+        CHECK(rc == RESP_INCOMPLETE);
         /* The buffer never holds much more than one read. */
-        ck_assert_uint_le(resp_parser_memory(&p), 64 * 1024);
+        CHECK(resp_parser_memory(&p) <= 64 * 1024);
     }
-    ck_assert_uint_eq(got, 5000);
-    ck_assert_uint_eq(resp_parser_pending(&p), 0);
+    CHECK(got == 5000);
+    CHECK(resp_parser_pending(&p) == 0);
     resp_parser_deinit(&p);
     resp_buf_deinit(&in);
 }
@@ -531,22 +542,22 @@ START_TEST(many_arguments)
     int n = 5000;
 
     resp_buf_init(&in);
-    ck_assert_int_eq(resp_add_array(&in, n), RK_OK);
+    CHECK(resp_add_array(&in, n) == RK_OK);
     for (i = 0; i < (size_t)n; i++) {
-        ck_assert_int_eq(resp_add_bulk_ll(&in, (long long)i), RK_OK);
+        CHECK(resp_add_bulk_ll(&in, (long long)i) == RK_OK);
     }
     resp_parser_init(&p);
     for (i = 0; i + 1 < in.len; i++) {
-        ck_assert_int_eq(resp_parse(&p, in.ptr + i, 1), RESP_INCOMPLETE);
+        CHECK(resp_parse(&p, in.ptr + i, 1) == RESP_INCOMPLETE);
     }
-    ck_assert_int_eq(resp_parse(&p, in.ptr + i, 1), RESP_OK);
-    ck_assert_uint_eq(p.argc, (size_t)n);
+    CHECK(resp_parse(&p, in.ptr + i, 1) == RESP_OK);
+    CHECK(p.argc == (size_t)n);
     for (i = 0; i < (size_t)n; i++) {
         char num[32];
         int k = snprintf(num, sizeof(num), "%zu", i);
 
-        ck_assert_uint_eq(p.argv[i].len, (size_t)k);
-        ck_assert(memcmp(p.argv[i].ptr, num, (size_t)k) == 0);
+        CHECK(p.argv[i].len == (size_t)k);
+        CHECK(memcmp(p.argv[i].ptr, num, (size_t)k) == 0);
     }
     resp_parser_deinit(&p);
     resp_buf_deinit(&in);
@@ -780,13 +791,12 @@ START_TEST(big_bulk_space_commit)
     int rc;
 
     resp_parser_init(&p);
-    ck_assert_int_eq(resp_parse(&p, head, sizeof(head) - 1),
-                     RESP_INCOMPLETE);
+    CHECK(resp_parse(&p, head, sizeof(head) - 1) == RESP_INCOMPLETE);
     first = resp_parser_space(&p, 16384, &avail);
     ck_assert_ptr_nonnull(first);
     /* The whole bulk and its CRLF fit without another allocation. */
-    ck_assert_uint_ge(avail, big + 2);
-    ck_assert_uint_le(resp_parser_memory(&p), big + 2 + 64 * 1024);
+    CHECK(avail >= big + 2);
+    CHECK(resp_parser_memory(&p) <= big + 2 + 64 * 1024);
     base = p.buf;
     dst = first;
     while (sent < big + 2) {
@@ -794,9 +804,9 @@ START_TEST(big_bulk_space_commit)
 
         dst = resp_parser_space(&p, 16384, &avail);
         /* Reads land one after the other, never moved. */
-        ck_assert_ptr_eq(dst, first + sent);
-        ck_assert_ptr_eq(p.buf, base);
-        ck_assert_uint_ge(avail, big + 2 - sent);
+        CHECK(dst == first + sent);
+        CHECK(p.buf == base);
+        CHECK(avail >= big + 2 - sent);
         for (i = 0; i < n; i++) {
             dst[i] = (char)('a' + (sent + i) % 26);
         }
@@ -807,20 +817,20 @@ START_TEST(big_bulk_space_commit)
         resp_parser_commit(&p, n);
         sent += n;
         rc = resp_parse(&p, NULL, 0);
-        ck_assert_int_eq(rc, sent == big + 2 ? RESP_OK : RESP_INCOMPLETE);
+        CHECK(rc == (sent == big + 2 ? RESP_OK : RESP_INCOMPLETE));
     }
-    ck_assert_uint_eq(p.argc, 3);
-    ck_assert_uint_eq(p.argv[2].len, big);
-    ck_assert_ptr_eq(p.argv[2].ptr, first);
+    CHECK(p.argc == 3);
+    CHECK(p.argv[2].len == big);
+    CHECK(p.argv[2].ptr == first);
     for (i = 0; i < big; i++) {
         if (p.argv[2].ptr[i] != (char)('a' + i % 26)) {
             ck_abort_msg("byte %zu differs", i);
         }
     }
-    ck_assert_int_eq(resp_parse(&p, NULL, 0), RESP_INCOMPLETE);
+    CHECK(resp_parse(&p, NULL, 0) == RESP_INCOMPLETE);
     /* The next command reuses the buffer from its start. */
     dst = resp_parser_space(&p, 16384, &avail);
-    ck_assert_ptr_eq(dst, p.buf);
+    CHECK(dst == p.buf);
     resp_parser_deinit(&p);
 }
 END_TEST
@@ -876,8 +886,8 @@ END_TEST
 static void
 expect_buf(struct resp_buf *b, const char *want, size_t n)
 {
-    ck_assert_uint_eq(b->len, n);
-    ck_assert(memcmp(b->ptr, want, n) == 0);
+    CHECK(b->len == n);
+    CHECK(memcmp(b->ptr, want, n) == 0);
     resp_buf_clear(b);
 }
 
@@ -980,7 +990,7 @@ START_TEST(writer_integers)
     for (k = 0; k < (int)(sizeof(fixed) / sizeof(fixed[0])); k++) {
         v = fixed[k];
         n = snprintf(want, sizeof(want), ":%lld\r\n", v);
-        ck_assert_int_eq(resp_add_int(&b, v), RK_OK);
+        CHECK(resp_add_int(&b, v) == RK_OK);
         expect_buf(&b, want, (size_t)n);
     }
     for (k = 0; k < 19; k++) {
@@ -988,14 +998,14 @@ START_TEST(writer_integers)
             for (sign = -1; sign <= 1; sign += 2) {
                 v = sign * (p10 + d);
                 n = snprintf(want, sizeof(want), ":%lld\r\n", v);
-                ck_assert_int_eq(resp_add_int(&b, v), RK_OK);
+                CHECK(resp_add_int(&b, v) == RK_OK);
                 expect_buf(&b, want, (size_t)n);
                 n = snprintf(want, sizeof(want), "*%lld\r\n", v);
-                ck_assert_int_eq(resp_add_array(&b, v), RK_OK);
+                CHECK(resp_add_array(&b, v) == RK_OK);
                 expect_buf(&b, want, (size_t)n);
                 n = snprintf(want, sizeof(want), "$%d\r\n%lld\r\n",
                              snprintf(NULL, 0, "%lld", v), v);
-                ck_assert_int_eq(resp_add_bulk_ll(&b, v), RK_OK);
+                CHECK(resp_add_bulk_ll(&b, v) == RK_OK);
                 expect_buf(&b, want, (size_t)n);
             }
         }
@@ -1016,7 +1026,7 @@ START_TEST(writer_integers)
             v = -v;
         }
         n = snprintf(want, sizeof(want), ":%lld\r\n", v);
-        ck_assert_int_eq(resp_add_int(&b, v), RK_OK);
+        CHECK(resp_add_int(&b, v) == RK_OK);
         expect_buf(&b, want, (size_t)n);
         v = (long long)x;
     }
@@ -1078,6 +1088,21 @@ END_TEST
 /* resp_format_ld                                                          */
 /* ---------------------------------------------------------------------- */
 
+/*
+ * The expected texts are those of x86-64's 80-bit long double. Valgrind
+ * runs long double arithmetic at double precision, and other platforms have
+ * other formats: there the cases that need the extra digits are skipped.
+ */
+static int
+ld_is_x87(void)
+{
+    volatile long double x = 1.0L;
+
+    x += LDBL_EPSILON;
+    return LDBL_MANT_DIG == 64 && x != 1.0L &&
+           strtold("0.1", NULL) != (long double)0.1;
+}
+
 static void
 expect_ld(long double v, const char *want)
 {
@@ -1118,6 +1143,9 @@ START_TEST(format_ld_cases)
 {
     const struct ld_case *c = &ld_cases[_i];
 
+    if (!ld_is_x87()) {
+        return;
+    }
     expect_ld(strtold(c->in, NULL), c->want);
 }
 END_TEST
@@ -1126,10 +1154,21 @@ START_TEST(format_ld_special)
 {
     char out[64];
 
+    ck_assert_int_eq(resp_format_ld(out, 2, 1.0L), RK_ERR);
+    ck_assert_int_eq(resp_format_ld(out, 0, 1.0L), RK_ERR);
+    ck_assert_int_eq(resp_format_ld(out, sizeof(out), 2.5L), 3);
+    ck_assert_str_eq(out, "2.5");
+    ck_assert_int_eq(resp_format_ld(out, sizeof(out), -2.5L), 4);
+    ck_assert_str_eq(out, "-2.5");
+    if (!ld_is_x87()) {
+        return;
+    }
     /* INCRBYFLOAT 0.2 on "0.1". */
     expect_ld(strtold("0.1", NULL) + strtold("0.2", NULL), "0.3");
     expect_ld(INFINITY, "inf");
     expect_ld(-INFINITY, "-inf");
+    ck_assert_int_eq(resp_format_ld(out, 3, INFINITY), RK_ERR);
+    ck_assert_int_eq(resp_format_ld(out, 4, INFINITY), 3);
     expect_ld(ldexpl(1.0L, 145),
               "44601490397061246283071436545296723011960832");
     /* 64 bytes hold |v| < 1e44 ("%.17Lf" must fit before the zeros go);
@@ -1140,12 +1179,6 @@ START_TEST(format_ld_special)
                      RK_ERR);
     ck_assert_str_eq(out, "");
     ck_assert_int_eq(resp_format_ld(out, sizeof(out), 1e300L), RK_ERR);
-    ck_assert_int_eq(resp_format_ld(out, 3, INFINITY), RK_ERR);
-    ck_assert_int_eq(resp_format_ld(out, 4, INFINITY), 3);
-    ck_assert_int_eq(resp_format_ld(out, 2, 1.0L), RK_ERR);
-    ck_assert_int_eq(resp_format_ld(out, 0, 1.0L), RK_ERR);
-    ck_assert_int_eq(resp_format_ld(out, sizeof(out), 2.5L), 3);
-    ck_assert_str_eq(out, "2.5");
 }
 END_TEST
 
