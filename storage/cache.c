@@ -613,6 +613,18 @@ cache_put_end(struct cache *c, struct cache_entry *e, uint64_t seq,
     pthread_mutex_unlock(&sh->mu);
 }
 
+/* See cache.h. */
+void
+cache_put_abort(struct cache *c, struct cache_entry *e)
+{
+    struct cache_shard *sh = shard_of(c, e->hash);
+
+    pthread_mutex_lock(&sh->mu);
+    entry_unpin(sh, e);
+    entry_drop(sh, e);
+    pthread_mutex_unlock(&sh->mu);
+}
+
 /* See cache.h. Walks only the pinned lists of shards that have some. */
 void
 cache_unpin(struct cache *c, uint64_t committed)

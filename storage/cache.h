@@ -92,6 +92,13 @@ int cache_put_begin(struct cache *c, uint64_t h, uint16_t slot,
 void cache_put_end(struct cache *c, struct cache_entry *e, uint64_t seq,
                    const uint64_t *committed);
 
+/*
+ * Undo cache_put_begin() when the write could not be appended (out of
+ * memory): drop the entry, so readers go to RocksDB. The caller still holds
+ * the key's stripe lock.
+ */
+void cache_put_abort(struct cache *c, struct cache_entry *e);
+
 /* Unpin every entry whose write has a sequence <= committed. */
 void cache_unpin(struct cache *c, uint64_t committed);
 
