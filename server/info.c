@@ -28,11 +28,6 @@
 #include "util.h"
 #include "worker.h"
 
-/* meson.build's project version, unless the build passes it in. */
-#ifndef RINGKV_VERSION
-#define RINGKV_VERSION "0.1.0"
-#endif
-
 /* The Redis version we answer like: clients enable features by it. */
 #define INFO_REDIS_VERSION "7.0.15"
 
@@ -457,11 +452,10 @@ info_stats(struct info_gen *g)
     struct info_totals t;
 
     info_sum_workers(s, &t);
-    /* instantaneous_ops_per_sec needs samples that nothing keeps yet. */
     info_add(g,
              "total_connections_received:%" PRIu64 "\r\n"
              "total_commands_processed:%" PRIu64 "\r\n"
-             "instantaneous_ops_per_sec:0\r\n"
+             "instantaneous_ops_per_sec:%lld\r\n"
              "total_net_input_bytes:%" PRIu64 "\r\n"
              "total_net_output_bytes:%" PRIu64 "\r\n"
              "rejected_connections:%" PRIu64 "\r\n"
@@ -477,7 +471,8 @@ info_stats(struct info_gen *g)
              "cache_hits:%" PRIu64 "\r\n"
              "cache_misses:%" PRIu64 "\r\n"
              "cache_evictions:%" PRIu64 "\r\n",
-             load64(&s->total_connections), t.commands, t.net_in,
+             load64(&s->total_connections), t.commands,
+             (long long)atomic_load(&s->ops_per_sec), t.net_in,
              t.net_out, load64(&s->rejected_connections), t.expired_keys,
              t.keyspace_hits, t.keyspace_misses, t.error_replies,
              t.qbuf_limit_disconnections, t.obuf_limit_disconnections,

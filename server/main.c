@@ -27,7 +27,6 @@
 #include "store.h"
 #include "worker.h"
 
-#define RINGKV_VERSION "0.1.0"
 #define ACCEPTS_PER_EVENT 64
 
 static struct srv server;
@@ -159,6 +158,35 @@ accept_cb(struct ev_loop *loop, ev_io *io, int revents)
     }
 }
 
+/* 10 Hz on the main loop: sample the command rate for INFO. */
+static void
+cron_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct srv *s = t->data;
+    long long now = srv_mstime();
+    long long count = 0;
+    long long sum = 0;
+
+    (void)loop;
+    (void)revents;
+    for (int i = 0; i < s->nworkers; i++) {
+        count += (long long)atomic_load_explicit(
+            &s->workers[i]->stats.commands, memory_order_relaxed);
+    }
+    if (s->ops_last_ms != 0 && now > s->ops_last_ms &&
+        count >= s->ops_last_count) {
+        s->ops_samples[s->ops_idx] = (count - s->ops_last_count) * 1000 /
+                                     (now - s->ops_last_ms);
+        s->ops_idx = (s->ops_idx + 1) % SRV_OPS_SAMPLES;
+        for (int i = 0; i < SRV_OPS_SAMPLES; i++) {
+            sum += s->ops_samples[i];
+        }
+        atomic_store(&s->ops_per_sec, sum / SRV_OPS_SAMPLES);
+    }
+    s->ops_last_ms = now;
+    s->ops_last_count = count;
+}
+
 static void
 signal_cb(struct ev_loop *loop, ev_signal *w, int revents)
 {
@@ -207,6 +235,7 @@ main(int argc, char **argv)
     ev_signal sigterm_watcher;
     ev_signal sigint_watcher;
     ev_async wake_watcher;
+    ev_timer cron_watcher;
     ssize_t n;
 
     for (int i = 1; i < argc; i++) {
@@ -290,6 +319,9 @@ main(int argc, char **argv)
     ev_io_init(&accept_watcher, accept_cb, s->listen_fd, EV_READ);
     accept_watcher.data = s;
     ev_io_start(s->main_loop, &accept_watcher);
+    ev_timer_init(&cron_watcher, cron_cb, 0.1, 0.1);
+    cron_watcher.data = s;
+    ev_timer_start(s->main_loop, &cron_watcher);
     ev_signal_init(&sigterm_watcher, signal_cb, SIGTERM);
     ev_signal_start(s->main_loop, &sigterm_watcher);
     ev_signal_init(&sigint_watcher, signal_cb, SIGINT);
@@ -307,6 +339,7 @@ main(int argc, char **argv)
 
     /* Shutdown: stop accepting, let the workers commit, sync, close. */
     ev_io_stop(s->main_loop, &accept_watcher);
+    ev_timer_stop(s->main_loop, &cron_watcher);
     close(s->listen_fd);
     srv_request_shutdown(s);
     for (int i = 0; i < s->nworkers; i++) {

@@ -66,6 +66,15 @@ struct srv {
     long long slowlog_next_id;
 
     atomic_llong stat_reset_ms;  /* time of the last CONFIG RESETSTAT */
+
+    /* instantaneous_ops_per_sec: the main thread samples the command
+     * count every 100 ms and keeps the mean rate of the last 16 samples. */
+#define SRV_OPS_SAMPLES 16
+    long long ops_samples[SRV_OPS_SAMPLES];   /* main thread only */
+    int ops_idx;
+    long long ops_last_count;
+    long long ops_last_ms;
+    atomic_llong ops_per_sec;
 };
 
 /* Milliseconds and microseconds of wall-clock and monotonic time. */
