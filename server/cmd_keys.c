@@ -43,33 +43,6 @@
 /* ---------------------------------------------------------------------- */
 /* Helpers */
 
-/* Prepare op over keys[0..n) with apply and arg; the keys are cleared. */
-static void
-op_init(struct kv_op *op, struct cmd_ctx *x, unsigned flags,
-        struct kv_key *keys, size_t n, kv_apply_fn *apply, void *arg)
-{
-    memset(keys, 0, n * sizeof(*keys));
-    op->x = x;
-    op->flags = flags;
-    op->nkeys = n;
-    op->keys = keys;
-    op->apply = apply;
-    op->arg = arg;
-    op->now_ms = srv_mstime();
-}
-
-/* Run a one-key op on argv[1]. */
-static void
-run_one(struct cmd_ctx *x, unsigned flags, kv_apply_fn *apply, void *arg)
-{
-    struct kv_key key;
-    struct kv_op op;
-
-    op_init(&op, x, flags, &key, 1, apply, arg);
-    kv_key_from_arg(&op, 0, &x->argv[1]);
-    kv_run(&op);
-}
-
 /* Run an op over every argument from argv[1] on. */
 static void
 run_all(struct cmd_ctx *x, unsigned flags, kv_apply_fn *apply, void *arg)
@@ -86,7 +59,7 @@ run_all(struct cmd_ctx *x, unsigned flags, kv_apply_fn *apply, void *arg)
             return;
         }
     }
-    op_init(&op, x, flags, keys, n, apply, arg);
+    kv_op_init(&op, x, flags, keys, n, apply, arg);
     for (size_t i = 0; i < n; i++) {
         kv_key_from_arg(&op, i, &x->argv[i + 1]);
     }
@@ -267,7 +240,7 @@ type_apply(struct kv_op *op)
 void
 cmd_type(struct cmd_ctx *x)
 {
-    run_one(x, 0, type_apply, NULL);
+    kv_run_key1(x, 0, type_apply, NULL);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -327,7 +300,7 @@ expire_generic(struct cmd_ctx *x, int relative, int ms)
     long long when;
     long long base;
 
-    op_init(&op, x, KV_WRITE, &key, 1, expire_apply, &a);
+    kv_op_init(&op, x, KV_WRITE, &key, 1, expire_apply, &a);
     a.flags = 0;
     for (int j = 3; j < x->argc; j++) {
         const struct rk_slice *o = &x->argv[j];
@@ -429,7 +402,7 @@ persist_apply(struct kv_op *op)
 void
 cmd_persist(struct cmd_ctx *x)
 {
-    run_one(x, KV_WRITE, persist_apply, NULL);
+    kv_run_key1(x, KV_WRITE, persist_apply, NULL);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -472,7 +445,7 @@ cmd_ttl(struct cmd_ctx *x)
 {
     unsigned how = 0;
 
-    run_one(x, 0, ttl_apply, &how);
+    kv_run_key1(x, 0, ttl_apply, &how);
 }
 
 /* PTTL key: milliseconds left, -1 without expiry, -2 when missing. */
@@ -481,7 +454,7 @@ cmd_pttl(struct cmd_ctx *x)
 {
     unsigned how = TTL_MS;
 
-    run_one(x, 0, ttl_apply, &how);
+    kv_run_key1(x, 0, ttl_apply, &how);
 }
 
 /* EXPIRETIME key: the deadline in unix seconds, -1, or -2. */
@@ -490,7 +463,7 @@ cmd_expiretime(struct cmd_ctx *x)
 {
     unsigned how = TTL_ABS;
 
-    run_one(x, 0, ttl_apply, &how);
+    kv_run_key1(x, 0, ttl_apply, &how);
 }
 
 /* PEXPIRETIME key: the deadline in unix milliseconds, -1, or -2. */
@@ -499,7 +472,7 @@ cmd_pexpiretime(struct cmd_ctx *x)
 {
     unsigned how = TTL_ABS | TTL_MS;
 
-    run_one(x, 0, ttl_apply, &how);
+    kv_run_key1(x, 0, ttl_apply, &how);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -551,7 +524,7 @@ rename_generic(struct cmd_ctx *x, int nx)
     int same = a->len == b->len &&
                (a->len == 0 || memcmp(a->ptr, b->ptr, a->len) == 0);
 
-    op_init(&op, x, same ? 0 : KV_WRITE, keys, same ? 1 : 2, rename_apply,
+    kv_op_init(&op, x, same ? 0 : KV_WRITE, keys, same ? 1 : 2, rename_apply,
             &nx);
     kv_key_from_arg(&op, 0, a);
     if (!same) {
@@ -686,7 +659,7 @@ cmd_keys(struct cmd_ctx *x)
 
     if (!has_glob(pat->ptr, pat->len)) {
         /* A literal pattern names one key: look it up. */
-        run_one(x, 0, keys_point_apply, NULL);
+        kv_run_key1(x, 0, keys_point_apply, NULL);
         return;
     }
     kv_commit_all(x);

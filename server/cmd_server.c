@@ -24,35 +24,28 @@
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-/* One subcommand of a container command. */
+/* The handler of one subcommand row of commands.def. */
 struct subcmd {
-    const char *name;       /* lower case */
-    const char *fullname;   /* "config|get", as arity errors name it */
-    int arity;              /* Redis 7.0's, counting the container */
+    const char *fullname;   /* "config|get", as in commands.def */
     cmd_fn *fn;
 };
 
 /*
- * Run the subcommand named by argv[1] from tab (n entries) after checking
- * its arity; upper is the container's name for "Try CONFIG HELP.".
+ * Run the handler of the subcommand the dispatcher resolved (x->cmd is its
+ * commands.def row, arity already checked); upper is the container's name
+ * for "Try CONFIG HELP." when argv[1] names no subcommand.
  */
 static void
 subcmd_run(struct cmd_ctx *x, const struct subcmd *tab, size_t n,
            const char *upper)
 {
-    for (size_t i = 0; i < n; i++) {
-        const struct subcmd *sc = &tab[i];
-
-        if (!srv_eq(x->argv[1].ptr, x->argv[1].len, sc->name)) {
-            continue;
+    if (x->parent != NULL) {
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(tab[i].fullname, x->cmd->name) == 0) {
+                tab[i].fn(x);
+                return;
+            }
         }
-        if ((sc->arity > 0 && x->argc != sc->arity) ||
-            (sc->arity < 0 && x->argc < -sc->arity)) {
-            reply_arity_error(x, sc->fullname);
-        } else {
-            sc->fn(x);
-        }
-        return;
     }
     reply_unknown_subcommand(x, upper);
 }
@@ -296,11 +289,11 @@ config_help(struct cmd_ctx *x)
 }
 
 static const struct subcmd config_subcmds[] = {
-    {"get",       "config|get",       -3, config_get},
-    {"set",       "config|set",       -4, config_set},
-    {"resetstat", "config|resetstat",  2, config_resetstat},
-    {"rewrite",   "config|rewrite",    2, config_rewrite},
-    {"help",      "config|help",       2, config_help},
+    {"config|get", config_get},
+    {"config|set", config_set},
+    {"config|resetstat", config_resetstat},
+    {"config|rewrite", config_rewrite},
+    {"config|help", config_help},
 };
 
 /* CONFIG GET|SET|RESETSTAT|REWRITE|HELP ... */
@@ -731,14 +724,13 @@ command_help(struct cmd_ctx *x)
 }
 
 static const struct subcmd command_subcmds[] = {
-    {"count",           "command|count",            2, command_count},
-    {"docs",            "command|docs",            -2, command_docs},
-    {"getkeys",         "command|getkeys",         -4, command_getkeys},
-    {"getkeysandflags", "command|getkeysandflags", -4,
-     command_getkeysandflags},
-    {"help",            "command|help",             2, command_help},
-    {"info",            "command|info",            -2, command_info},
-    {"list",            "command|list",            -2, command_list},
+    {"command|count", command_count},
+    {"command|docs", command_docs},
+    {"command|getkeys", command_getkeys},
+    {"command|getkeysandflags", command_getkeysandflags},
+    {"command|help", command_help},
+    {"command|info", command_info},
+    {"command|list", command_list},
 };
 
 /* COMMAND [COUNT|DOCS|GETKEYS|GETKEYSANDFLAGS|HELP|INFO|LIST ...] */
@@ -847,10 +839,10 @@ slowlog_help(struct cmd_ctx *x)
 }
 
 static const struct subcmd slowlog_subcmds[] = {
-    {"get",   "slowlog|get",   -2, slowlog_get},
-    {"len",   "slowlog|len",    2, slowlog_len},
-    {"reset", "slowlog|reset",  2, slowlog_reset},
-    {"help",  "slowlog|help",   2, slowlog_help},
+    {"slowlog|get", slowlog_get},
+    {"slowlog|len", slowlog_len},
+    {"slowlog|reset", slowlog_reset},
+    {"slowlog|help", slowlog_help},
 };
 
 /* SLOWLOG GET|LEN|RESET|HELP ... */

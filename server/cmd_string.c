@@ -64,33 +64,6 @@ enum set_reply {
 /* ---------------------------------------------------------------------- */
 /* Helpers */
 
-/* Prepare op over keys[0..n) with apply and arg; the keys are cleared. */
-static void
-op_init(struct kv_op *op, struct cmd_ctx *x, unsigned flags,
-        struct kv_key *keys, size_t n, kv_apply_fn *apply, void *arg)
-{
-    memset(keys, 0, n * sizeof(*keys));
-    op->x = x;
-    op->flags = flags;
-    op->nkeys = n;
-    op->keys = keys;
-    op->apply = apply;
-    op->arg = arg;
-    op->now_ms = srv_mstime();
-}
-
-/* Run a one-key op on argv[1]. */
-static void
-run_one(struct cmd_ctx *x, unsigned flags, kv_apply_fn *apply, void *arg)
-{
-    struct kv_key key;
-    struct kv_op op;
-
-    op_init(&op, x, flags, &key, 1, apply, arg);
-    kv_key_from_arg(&op, 0, &x->argv[1]);
-    kv_run(&op);
-}
-
 /*
  * Compare an option with a lower-case literal as Redis's strcasecmp() on
  * the C string does: the argument ends at its first NUL.
@@ -296,7 +269,7 @@ get_apply(struct kv_op *op)
 void
 cmd_get(struct cmd_ctx *x)
 {
-    run_one(x, 0, get_apply, NULL);
+    kv_run_key1(x, 0, get_apply, NULL);
 }
 
 static void
@@ -316,7 +289,7 @@ getdel_apply(struct kv_op *op)
 void
 cmd_getdel(struct cmd_ctx *x)
 {
-    run_one(x, KV_WRITE, getdel_apply, NULL);
+    kv_run_key1(x, KV_WRITE, getdel_apply, NULL);
 }
 
 static void
@@ -335,7 +308,7 @@ strlen_apply(struct kv_op *op)
 void
 cmd_strlen(struct cmd_ctx *x)
 {
-    run_one(x, 0, strlen_apply, NULL);
+    kv_run_key1(x, 0, strlen_apply, NULL);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -405,7 +378,7 @@ set_generic(struct cmd_ctx *x, unsigned flags, const struct rk_slice *val,
     struct kv_op op;
     unsigned kvf = KV_WRITE;
 
-    op_init(&op, x, 0, &key, 1, set_apply, &a);
+    kv_op_init(&op, x, 0, &key, 1, set_apply, &a);
     a.flags = flags;
     a.reply = reply;
     a.val = *val;
@@ -477,7 +450,7 @@ getset_apply(struct kv_op *op)
 void
 cmd_getset(struct cmd_ctx *x)
 {
-    run_one(x, KV_WRITE, getset_apply, NULL);
+    kv_run_key1(x, KV_WRITE, getset_apply, NULL);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -528,7 +501,7 @@ cmd_getex(struct cmd_ctx *x)
     if (parse_string_opts(x, 2, 0, &a.flags, &a.expire) != 0) {
         return;
     }
-    run_one(x, a.flags != 0 ? KV_WRITE : 0, getex_apply, &a);
+    kv_run_key1(x, a.flags != 0 ? KV_WRITE : 0, getex_apply, &a);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -566,7 +539,7 @@ cmd_mget(struct cmd_ctx *x)
             return;
         }
     }
-    op_init(&op, x, 0, keys, n, mget_apply, NULL);
+    kv_op_init(&op, x, 0, keys, n, mget_apply, NULL);
     for (size_t i = 0; i < n; i++) {
         kv_key_from_arg(&op, i, &x->argv[i + 1]);
     }
@@ -628,7 +601,7 @@ mset_generic(struct cmd_ctx *x, int nx)
             return;
         }
     }
-    op_init(&op, x, nx ? KV_WRITE : KV_WRITE | KV_BLIND, keys, n,
+    kv_op_init(&op, x, nx ? KV_WRITE : KV_WRITE | KV_BLIND, keys, n,
             mset_apply, &nx);
     for (size_t i = 0; i < n; i++) {
         kv_key_from_arg(&op, i, &x->argv[1 + 2 * i]);
@@ -694,7 +667,7 @@ append_apply(struct kv_op *op)
 void
 cmd_append(struct cmd_ctx *x)
 {
-    run_one(x, KV_WRITE, append_apply, NULL);
+    kv_run_key1(x, KV_WRITE, append_apply, NULL);
 }
 
 static void
@@ -753,7 +726,7 @@ cmd_setrange(struct cmd_ctx *x)
         reply_error(x, "offset is out of range");
         return;
     }
-    run_one(x, KV_WRITE, setrange_apply, &offset);
+    kv_run_key1(x, KV_WRITE, setrange_apply, &offset);
 }
 
 struct range_arg {
@@ -816,7 +789,7 @@ cmd_getrange(struct cmd_ctx *x)
         reply_not_integer(x);
         return;
     }
-    run_one(x, 0, getrange_apply, &a);
+    kv_run_key1(x, 0, getrange_apply, &a);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -862,7 +835,7 @@ incr_generic(struct cmd_ctx *x, long long by)
     struct incr_arg a;
 
     a.by = by;
-    run_one(x, KV_WRITE, incr_apply, &a);
+    kv_run_key1(x, KV_WRITE, incr_apply, &a);
 }
 
 /* INCR key: the value plus one. */
@@ -965,5 +938,5 @@ cmd_incrbyfloat(struct cmd_ctx *x)
 
     a.by = 0;
     a.by_ok = srv_str2ld(x->argv[2].ptr, x->argv[2].len, &a.by);
-    run_one(x, KV_WRITE, incrbyfloat_apply, &a);
+    kv_run_key1(x, KV_WRITE, incrbyfloat_apply, &a);
 }

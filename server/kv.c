@@ -19,6 +19,31 @@
 #include "worker.h"
 
 void
+kv_op_init(struct kv_op *op, struct cmd_ctx *x, unsigned flags,
+           struct kv_key *keys, size_t n, kv_apply_fn *apply, void *arg)
+{
+    memset(keys, 0, n * sizeof(*keys));
+    op->x = x;
+    op->flags = flags;
+    op->nkeys = n;
+    op->keys = keys;
+    op->apply = apply;
+    op->arg = arg;
+    op->now_ms = srv_mstime();
+}
+
+int
+kv_run_key1(struct cmd_ctx *x, unsigned flags, kv_apply_fn *apply, void *arg)
+{
+    struct kv_key key;
+    struct kv_op op;
+
+    kv_op_init(&op, x, flags, &key, 1, apply, arg);
+    kv_key_from_arg(&op, 0, &x->argv[1]);
+    return kv_run(&op);
+}
+
+void
 kv_key_from_arg(struct kv_op *op, size_t i, const struct rk_slice *arg)
 {
     struct kv_key *k = &op->keys[i];

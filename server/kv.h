@@ -64,6 +64,18 @@ struct kv_op {
  */
 int kv_run(struct kv_op *op);
 
+/*
+ * Prepare op over keys[0..n) (cleared here) with apply and arg; now_ms is
+ * the current time.
+ */
+void kv_op_init(struct kv_op *op, struct cmd_ctx *x, unsigned flags,
+                struct kv_key *keys, size_t n, kv_apply_fn *apply,
+                void *arg);
+
+/* Run a one-key op on argv[1], the key of most commands. As kv_run(). */
+int kv_run_key1(struct cmd_ctx *x, unsigned flags, kv_apply_fn *apply,
+                void *arg);
+
 /* Set key i of op from argv[argi] (slot computed here). */
 void kv_key_from_arg(struct kv_op *op, size_t i, const struct rk_slice *arg);
 

@@ -97,32 +97,6 @@ srv_str2ld(const char *s, size_t len, long double *out)
 }
 
 int
-srv_str2d(const char *s, size_t len, double *out)
-{
-    char buf[5 * 1024 + 1];
-    char *end;
-    double v;
-
-    if (len == 0 || len >= sizeof(buf)) {
-        return 0;
-    }
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    if (isspace((unsigned char)buf[0])) {
-        return 0;
-    }
-    errno = 0;
-    v = strtod(buf, &end);
-    if ((size_t)(end - buf) != len || isnan(v) ||
-        (errno == ERANGE && (v == HUGE_VAL || v == -HUGE_VAL ||
-                             fpclassify(v) == FP_ZERO))) {
-        return 0;
-    }
-    *out = v;
-    return 1;
-}
-
-int
 srv_eq(const char *p, size_t len, const char *lit)
 {
     return strlen(lit) == len && strncasecmp(p, lit, len) == 0;

@@ -16,9 +16,6 @@ int srv_str2ll(const char *s, size_t len, long long *out);
 /* Parse a long double as Redis's string2ld: no spaces, not NaN. 1 = ok. */
 int srv_str2ld(const char *s, size_t len, long double *out);
 
-/* Parse a double as Redis's getDoubleFromObject would. 1 = ok. */
-int srv_str2d(const char *s, size_t len, double *out);
-
 /* Case-insensitive compare of a slice with a C string; 1 when equal. */
 int srv_eq(const char *p, size_t len, const char *lit);
 
