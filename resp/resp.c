@@ -799,13 +799,16 @@ resp_buf_init(struct resp_buf *b)
     b->ptr = NULL;
     b->len = 0;
     b->cap = 0;
+    b->resp3 = 0;
 }
 
 void
 resp_buf_deinit(struct resp_buf *b)
 {
     free(b->ptr);
-    resp_buf_init(b);
+    b->ptr = NULL;
+    b->len = 0;
+    b->cap = 0;
 }
 
 static char *
@@ -998,13 +1001,39 @@ resp_add_bulk_ll(struct resp_buf *b, long long v)
 int
 resp_add_null(struct resp_buf *b)
 {
-    return resp_add_raw(b, "$-1\r\n", 5);
+    return b->resp3 ? resp_add_raw(b, "_\r\n", 3)
+                    : resp_add_raw(b, "$-1\r\n", 5);
 }
 
 int
 resp_add_null_array(struct resp_buf *b)
 {
-    return resp_add_raw(b, "*-1\r\n", 5);
+    return b->resp3 ? resp_add_raw(b, "_\r\n", 3)
+                    : resp_add_raw(b, "*-1\r\n", 5);
+}
+
+int
+resp_add_map(struct resp_buf *b, long long n)
+{
+    return b->resp3 ? add_ll_line(b, '%', n) : add_ll_line(b, '*', 2 * n);
+}
+
+int
+resp_add_verbatim(struct resp_buf *b, const char *fmt, const void *p,
+                  size_t n)
+{
+    size_t mark = b->len;
+
+    if (!b->resp3) {
+        return resp_add_bulk(b, p, n);
+    }
+    if (add_ll_line(b, '=', (long long)n + 4) != RK_OK ||
+        resp_add_raw(b, fmt, 3) != RK_OK || resp_add_raw(b, ":", 1) != RK_OK ||
+        resp_add_raw(b, p, n) != RK_OK || resp_add_raw(b, "\r\n", 2) != RK_OK) {
+        b->len = mark;
+        return RK_ENOMEM;
+    }
+    return RK_OK;
 }
 
 int

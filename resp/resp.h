@@ -132,6 +132,9 @@ struct resp_buf {
     char *ptr;
     size_t len;
     size_t cap;
+    unsigned resp3 : 1;   /* encode for RESP3 (HELLO 3): nulls, maps and
+                           * verbatim strings differ; kept by
+                           * resp_buf_deinit() */
 };
 
 /* Start empty; nothing is allocated before the first add. */
@@ -163,9 +166,15 @@ int resp_add_int(struct resp_buf *b, long long v);                 /* ":v" */
 int resp_add_bulk(struct resp_buf *b, const void *p, size_t n);    /* "$n" */
 int resp_add_bulk_str(struct resp_buf *b, const char *s);         /* C string */
 int resp_add_bulk_ll(struct resp_buf *b, long long v);             /* as text */
-int resp_add_null(struct resp_buf *b);                             /* "$-1" */
-int resp_add_null_array(struct resp_buf *b);                       /* "*-1" */
+int resp_add_null(struct resp_buf *b);                /* "$-1", RESP3 "_" */
+int resp_add_null_array(struct resp_buf *b);          /* "*-1", RESP3 "_" */
 int resp_add_array(struct resp_buf *b, long long n);               /* "*n" */
+/* A map of n pairs: "%n" in RESP3, a flat array "*2n" in RESP2. */
+int resp_add_map(struct resp_buf *b, long long n);
+/* A verbatim string of format fmt (3 letters, e.g. "txt"): "=" in RESP3,
+ * a bulk string in RESP2. */
+int resp_add_verbatim(struct resp_buf *b, const char *fmt, const void *p,
+                      size_t n);
 
 /* Buffer size resp_format_ld() needs for any long double
  * (MAX_LONG_DOUBLE_CHARS in Redis). */

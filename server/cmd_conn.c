@@ -173,6 +173,8 @@ cmd_reset(struct cmd_ctx *x)
     c->read_level = 0;
     c->write_level = 0;
     set_authenticated(c, no_password(x->srv));
+    c->out.resp3 = 0;
+    x->out->resp3 = 0;
     reply_status(x, "RESET");
 }
 
@@ -180,7 +182,7 @@ void
 cmd_hello(struct cmd_ctx *x)
 {
     struct conn *c = x->c;
-    long long ver = 2;
+    long long ver = c->out.resp3 ? 3 : 2;   /* HELLO alone keeps it */
     const struct rk_slice *user = NULL;
     const struct rk_slice *pass = NULL;
     const struct rk_slice *name = NULL;
@@ -210,8 +212,7 @@ cmd_hello(struct cmd_ctx *x)
                 return;
             }
         }
-        if (ver != 2) {
-            /* RESP3 is not spoken: clients fall back to RESP2. */
+        if (ver != 2 && ver != 3) {
             reply_error(x, "-NOPROTO unsupported protocol version");
             return;
         }
@@ -234,13 +235,16 @@ cmd_hello(struct cmd_ctx *x)
     if (name != NULL && set_client_name(x, name) != RK_OK) {
         return;
     }
-    reply_array(x, 14);
+    /* The reply is already in the new protocol, as in Redis. */
+    c->out.resp3 = ver == 3;
+    x->out->resp3 = c->out.resp3;
+    resp_add_map(x->out, 7);
     reply_bulk_str(x, "server");
     reply_bulk_str(x, "redis");
     reply_bulk_str(x, "version");
     reply_bulk_str(x, "7.0.15");
     reply_bulk_str(x, "proto");
-    reply_int(x, 2);
+    reply_int(x, c->out.resp3 ? 3 : 2);
     reply_bulk_str(x, "id");
     reply_int(x, (long long)c->id);
     reply_bulk_str(x, "mode");
@@ -275,7 +279,7 @@ client_list(struct cmd_ctx *x, const long long *ids, size_t nids)
         }
         pthread_mutex_unlock(&w->lock);
     }
-    reply_bulk(x, text.ptr, text.len);
+    resp_add_verbatim(x->out, "txt", text.ptr, text.len);
     resp_buf_deinit(&text);
 }
 
@@ -567,7 +571,7 @@ cmd_client(struct cmd_ctx *x)
             struct resp_buf text;
             resp_buf_init(&text);
             conn_describe(x->c, &text);
-            reply_bulk(x, text.ptr, text.len);
+            resp_add_verbatim(x->out, "txt", text.ptr, text.len);
             resp_buf_deinit(&text);
         }
     } else if (srv_eq(sub->ptr, sub->len, "kill")) {

@@ -97,7 +97,7 @@ cmd_info(struct cmd_ctx *x)
                           &text) != RK_OK) {
         reply_oom(x);
     } else {
-        reply_bulk(x, text.ptr, text.len);
+        resp_add_verbatim(x->out, "txt", text.ptr, text.len);
     }
     resp_buf_deinit(&text);
 }
@@ -478,14 +478,14 @@ reply_docs(struct cmd_ctx *x, const struct cmd_def *d)
     }
     reply_bulk_str(x, d->name);
     if (doc == NULL) {
-        reply_array(x, 4);
+        resp_add_map(x->out, 2);
         reply_bulk_str(x, "summary");
         reply_bulk_str(x, "A ringkv command: see redis-compat.md");
         reply_bulk_str(x, "group");
         reply_bulk_str(x, acl_group(d->acl));
         return;
     }
-    reply_array(x, 8);
+    resp_add_map(x->out, 4);
     reply_bulk_str(x, "summary");
     reply_bulk_str(x, doc->summary);
     reply_bulk_str(x, "since");
@@ -542,7 +542,7 @@ command_docs(struct cmd_ctx *x)
     long long n = 0;
 
     if (x->argc == 2) {
-        reply_array(x, 2 * (long long)cmd_count());
+        resp_add_map(x->out, (long long)cmd_count());
         for (size_t i = 0; i < cmd_count(); i++) {
             reply_docs(x, &tab[i]);
         }
@@ -551,7 +551,7 @@ command_docs(struct cmd_ctx *x)
     for (int i = 2; i < x->argc; i++) {
         n += cmd_lookup(x->argv[i].ptr, x->argv[i].len) != NULL;
     }
-    reply_array(x, 2 * n);
+    resp_add_map(x->out, n);
     for (int i = 2; i < x->argc; i++) {
         const struct cmd_def *d = cmd_lookup(x->argv[i].ptr,
                                              x->argv[i].len);

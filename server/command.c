@@ -387,25 +387,25 @@ add_key_spec(struct resp_buf *out, const struct cmd_def *cmd)
 {
     int write = (cmd->flags & CMD_WRITE) != 0;
 
-    resp_add_array(out, 6);
+    resp_add_map(out, 3);
     resp_add_bulk_str(out, "flags");
     resp_add_array(out, 2);
     resp_add_status(out, write ? "RW" : "RO");
     resp_add_status(out, write ? "update" : "access");
     resp_add_bulk_str(out, "begin_search");
-    resp_add_array(out, 4);
+    resp_add_map(out, 2);
     resp_add_bulk_str(out, "type");
     resp_add_bulk_str(out, "index");
     resp_add_bulk_str(out, "spec");
-    resp_add_array(out, 2);
+    resp_add_map(out, 1);
     resp_add_bulk_str(out, "index");
     resp_add_int(out, cmd->first_key);
     resp_add_bulk_str(out, "find_keys");
-    resp_add_array(out, 4);
+    resp_add_map(out, 2);
     resp_add_bulk_str(out, "type");
     resp_add_bulk_str(out, "range");
     resp_add_bulk_str(out, "spec");
-    resp_add_array(out, 6);
+    resp_add_map(out, 3);
     resp_add_bulk_str(out, "lastkey");
     resp_add_int(out, cmd->last_key < 0 ? cmd->last_key
                                         : cmd->last_key - cmd->first_key);

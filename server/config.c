@@ -172,6 +172,11 @@ static const struct cfg_row cfg_rows[] = {
       .def = "yes", .flags = CFG_RUNTIME, .check = check_appendonly },
     { .name = "databases", .type = CFG_LL, .off = OFF(databases),
       .def = "1", .flags = CFG_READONLY, .min = 1, .max = 1 },
+    { .name = "maxmemory", .type = CFG_MEMORY, .off = OFF(maxmemory),
+      .def = "0", .flags = CFG_READONLY, .min = 0, .max = 0 },
+    { .name = "maxmemory-policy", .type = CFG_STRING,
+      .off = OFF(maxmemory_policy), .def = "noeviction",
+      .flags = CFG_READONLY },
     { .name = "tombstone-grace", .type = CFG_LL, .off = OFF(tombstone_grace),
       .def = "864000", .min = 0, .max = LLONG_MAX },
 };
@@ -1301,7 +1306,7 @@ srv_config_get(struct srv_config *cfg, struct resp_buf *out,
         nhit += as[i] != NULL;
     }
     pthread_mutex_lock(&cfg->lock);
-    if (resp_add_array(out, (long long)nhit * 2) != RK_OK) {
+    if (resp_add_map(out, (long long)nhit) != RK_OK) {
         goto out;
     }
     for (i = 0; i < CFG_NROWS; i++) {

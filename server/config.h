@@ -51,6 +51,9 @@ struct srv_config {
     char *appendonly;         /* always "yes": every write is logged */
     char *dir;                /* = data_dir, for CONFIG GET dir */
     long long databases;      /* always 1 */
+    long long maxmemory;      /* always 0: data lives on disk, the cache
+                               * is bounded by cache-size */
+    char *maxmemory_policy;   /* always noeviction */
     long long tombstone_grace; /* seconds */
 
     pthread_mutex_t lock;     /* guards the strings against CONFIG SET */

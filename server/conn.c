@@ -361,8 +361,7 @@ conn_write(struct conn *c)
     c->out.len = 0;
     c->out_pos = 0;
     if (c->out.cap > CONN_OUT_KEEP) {
-        resp_buf_deinit(&c->out);
-        resp_buf_init(&c->out);
+        resp_buf_deinit(&c->out);     /* keeps the protocol */
     }
     if (c->write_watching) {
         c->write_watching = 0;
@@ -389,6 +388,7 @@ conn_slot_open(struct conn *c)
         return NULL;
     }
     resp_buf_init(&slot->buf);
+    slot->buf.resp3 = c->out.resp3;
     if (c->slots_tail != NULL) {
         c->slots_tail->next = slot;
     } else {
@@ -458,7 +458,7 @@ conn_describe(struct conn *c, struct resp_buf *out)
                  "flags=%s db=0 sub=0 psub=0 ssub=0 multi=%d qbuf=%zu "
                  "qbuf-free=%zu argv-mem=0 multi-mem=0 rbs=%zu rbp=0 obl=%zu "
                  "oll=0 omem=%zu tot-mem=%zu events=r%s cmd=%s user=default "
-                 "redir=-1 resp=2 lib-name=%s lib-ver=%s\n",
+                 "redir=-1 resp=%d lib-name=%s lib-ver=%s\n",
                  (unsigned long long)c->id, c->peer, c->local, c->fd,
                  c->name ? c->name : "", (now - c->ctime_ms) / 1000,
                  (now - c->last_ms) / 1000, flags,
@@ -468,7 +468,8 @@ conn_describe(struct conn *c, struct resp_buf *out)
                  c->out.len - c->out_pos, c->out.cap,
                  resp_parser_memory(&c->parser) + c->out.cap + sizeof(*c),
                  c->write_watching ? "w" : "",
-                 c->last_cmd ? c->last_cmd : "NULL", c->lib_name,
+                 c->last_cmd ? c->last_cmd : "NULL", c->out.resp3 ? 3 : 2,
+                 c->lib_name,
                  c->lib_ver);
     if (n > 0) {
         resp_add_raw(out, line, (size_t)n < sizeof(line) ? (size_t)n

@@ -263,17 +263,39 @@ START_TEST(hello_without_arguments)
 }
 END_TEST
 
-START_TEST(hello_3_is_refused)
+/* HELLO 3 switches the connection to RESP3 (node-redis 5+ needs it by
+ * default); HELLO 2 and RESET switch back. Checked over a raw socket:
+ * hiredis 0.14 reads only RESP2. */
+START_TEST(hello_3_switches_protocol)
 {
-    struct rk_server *srv;
-    redisContext *c;
+    struct rk_server *srv = rk_server_start(NULL);
+    int fd = rk_raw_connect(srv);
+    char buf[4096];
+    size_t n;
 
-    RK_REQUIRE_RINGKV();  /* Redis 7 speaks RESP3 */
-    srv = rk_server_start(NULL);
-    c = rk_connect(srv);
-    rk_cmd_error(c, "NOPROTO unsupported protocol version", "HELLO 3");
-    rk_cmd_status(c, "PONG", "PING");
-    redisFree(c);
+    rk_raw_send_str(fd, "HELLO 3\r\n");
+    n = rk_raw_read(fd, buf, sizeof(buf) - 1, 200);
+    buf[n] = '\0';
+    ck_assert_msg(strncmp(buf, "%7\r\n$6\r\nserver\r\n", 16) == 0,
+                  "HELLO 3 reply: %s", buf);
+    ck_assert_ptr_nonnull(strstr(buf, "$5\r\nproto\r\n:3\r\n"));
+    rk_raw_send_str(fd, "DEL nosuchkey\r\nGET nosuchkey\r\n"
+                    "MGET nosuchkey nosuchkey\r\n");
+    rk_raw_expect(fd, ":0\r\n_\r\n*2\r\n_\r\n_\r\n", 2000);
+    rk_raw_send_str(fd, "CONFIG GET maxclients\r\n");
+    rk_raw_expect(fd, "%1\r\n$10\r\nmaxclients\r\n", 2000);
+    (void)rk_raw_read(fd, buf, sizeof(buf), 200);
+    rk_raw_send_str(fd, "RESET\r\nGET nosuchkey\r\n");
+    rk_raw_expect(fd, "+RESET\r\n$-1\r\n", 2000);
+    rk_raw_send_str(fd, "HELLO 3\r\n");
+    (void)rk_raw_read(fd, buf, sizeof(buf), 200);
+    rk_raw_send_str(fd, "HELLO 2\r\n");
+    n = rk_raw_read(fd, buf, sizeof(buf) - 1, 200);
+    buf[n] = '\0';
+    ck_assert_msg(strncmp(buf, "*14\r\n", 5) == 0, "HELLO 2: %s", buf);
+    rk_raw_send_str(fd, "GET nosuchkey\r\n");
+    rk_raw_expect(fd, "$-1\r\n", 2000);
+    close(fd);
     rk_server_stop(srv);
 }
 END_TEST
@@ -628,7 +650,7 @@ conn_suite(void)
     tcase_add_test(tc, reset_clears_auth);
     tcase_add_test(tc, select_db0_only);
     tcase_add_test(tc, hello_without_arguments);
-    tcase_add_test(tc, hello_3_is_refused);
+    tcase_add_test(tc, hello_3_switches_protocol);
     tcase_add_test(tc, hello_auth_and_setname);
     tcase_add_test(tc, client_id_setname_getname);
     tcase_add_test(tc, client_info_and_list);

@@ -1,12 +1,21 @@
 /*
  * tests/unit/test_ring.c - key to slot mapping, pinned to Redis Cluster's
- * published values.
+ * published values; the consistent-hash ring: token and probe hashes
+ * pinned to vectors from an independent implementation, pinned preference
+ * lists, determinism, zones, balance, movement on membership change,
+ * N_eff, consistency levels and bad input.
  */
 #include <check.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ring.h"
+
+/* Primary max/min allowed, in percent, for n members (see balance). */
+#define BALANCE_LIMIT(n) 125
+#define CREATE_LIMIT_MS 1000.0
 
 static uint16_t
 slot_of(const char *k)
@@ -56,11 +65,649 @@ START_TEST(binary_keys)
 }
 END_TEST
 
+/* ---- ring helpers ----------------------------------------------------- */
+
+#define MAX_NODES 64
+
+/* Members "node-00" .. in zones "z0" .. "z<nzones-1>" round robin. */
+struct cluster {
+    char ids[MAX_NODES][16];
+    char zones[MAX_NODES][8];
+    struct ring_member m[MAX_NODES];
+    size_t n;
+};
+
+static void
+cluster_init(struct cluster *c, size_t n, unsigned nzones)
+{
+    ck_assert_uint_le(n, MAX_NODES);
+    c->n = n;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(c->ids[i], sizeof(c->ids[i]), "node-%02zu", i);
+        snprintf(c->zones[i], sizeof(c->zones[i]), "z%u",
+                 nzones == 0 ? 0 : (unsigned)(i % nzones));
+        c->m[i].id = c->ids[i];
+        c->m[i].zone = nzones == 0 ? NULL : c->zones[i];
+    }
+}
+
+/* Drop member i, keeping the others in order. */
+static void
+cluster_remove(struct cluster *c, size_t i)
+{
+    memmove(&c->m[i], &c->m[i + 1], (c->n - i - 1) * sizeof(c->m[0]));
+    c->n--;
+}
+
+static struct ring *
+cluster_ring(const struct cluster *c, unsigned replicas)
+{
+    struct ring *r = ring_create(c->m, c->n, 0, replicas);
+
+    ck_assert_ptr_nonnull(r);
+    return r;
+}
+
+/* Id of the member at position pos of slot's preference list. */
+static const char *
+pref_id(const struct ring *r, uint16_t slot, unsigned pos)
+{
+    return ring_member_id(r, ring_preference(r, slot)[pos]);
+}
+
+static int
+list_has(const struct ring *r, uint16_t slot, const char *id)
+{
+    for (unsigned i = 0; i < ring_replicas(r); i++) {
+        if (strcmp(pref_id(r, slot, i), id) == 0) {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * Preference list of `big` without member `id`, compared with the first
+ * entries of the list of `small`: equal when `big` only adds `id`.
+ */
+static int
+list_is_superset_of_prefix(const struct ring *big, const struct ring *small,
+                           uint16_t slot, const char *id)
+{
+    unsigned j = 0;
+
+    for (unsigned i = 0; i < ring_replicas(big); i++) {
+        const char *b = pref_id(big, slot, i);
+
+        if (strcmp(b, id) == 0) {
+            continue;
+        }
+        if (j >= ring_replicas(small) ||
+            strcmp(b, pref_id(small, slot, j)) != 0) {
+            return 0;
+        }
+        j++;
+    }
+    return 1;
+}
+
+static unsigned
+zone_number(const struct ring *r, uint16_t member)
+{
+    return (unsigned)atoi(ring_member_zone(r, member) + 1);
+}
+
+/* ---- hashes ------------------------------------------------------------ */
+
+START_TEST(token_vectors)
+{
+    /* From a separate Python implementation of FNV-1a + splitmix64. */
+    static const struct {
+        const char *id;
+        unsigned index;
+        uint64_t pos;
+    } v[] = {
+        {"node-a", 0u, 0xa09bb202847f30e5ull},
+        {"node-a", 1u, 0xce0b0dbf7dfdd14full},
+        {"node-b", 0u, 0xb48405710ec1a381ull},
+        {"10.0.0.1:7000", 255u, 0x1d1cf3f6803c8782ull},
+        {"", 0u, 0xcadcb3d88cdacb22ull},
+        {"x", 4294967295u, 0xa3bb8ab7263117d5ull},
+    };
+
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        ck_assert_msg(ring_token(v[i].id, v[i].index) == v[i].pos,
+                      "token %zu", i);
+    }
+}
+END_TEST
+
+START_TEST(slot_position_vectors)
+{
+    /* splitmix64 seeded with 0; its first output is a published value. */
+    ck_assert(ring_slot_position(0, 0) == 0xe220a8397b1dcdafull);
+    ck_assert(ring_slot_position(0, 7) == 0xc584133ac916ab3cull);
+    ck_assert(ring_slot_position(1, 0) == 0x3ee5789041c98ac3ull);
+    ck_assert(ring_slot_position(16383, 7) == 0x1a4d7981903ce72bull);
+}
+END_TEST
+
+/* ---- placement --------------------------------------------------------- */
+
+START_TEST(pinned_preference_lists)
+{
+    /* Computed once by the Python reference; catches any hashing change. */
+    static const struct ring_member m[] = {
+        {"echo", "z2"}, {"alpha", "z1"}, {"delta", "z1"},
+        {"charlie", "z3"}, {"bravo", "z2"},
+    };
+    static const struct {
+        uint16_t slot;
+        uint16_t list[3];
+    } v[] = {
+        {0, {1, 2, 0}},
+        {1, {0, 1, 2}},
+        {2515, {3, 2, 1}},
+        {11058, {0, 4, 2}},
+        {12182, {4, 0, 2}},
+        {16383, {3, 2, 1}},
+    };
+    static const char *const sorted[] = {
+        "alpha", "bravo", "charlie", "delta", "echo",
+    };
+    struct ring *r = ring_create(m, 5, 256, 3);
+
+    ck_assert_ptr_nonnull(r);
+    ck_assert_uint_eq(ring_replicas(r), 3);
+    ck_assert_uint_eq(ring_nmembers(r), 5);
+    for (size_t i = 0; i < 5; i++) {
+        ck_assert_str_eq(ring_member_id(r, i), sorted[i]);
+    }
+    for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        const uint16_t *p = ring_preference(r, v[i].slot);
+
+        for (int j = 0; j < 3; j++) {
+            ck_assert_msg(p[j] == v[i].list[j], "slot %u pos %d: %u",
+                          v[i].slot, j, p[j]);
+        }
+    }
+    ring_destroy(r);
+}
+END_TEST
+
+START_TEST(walk_matches_brute_force)
+{
+    /*
+     * With N = n and no zones the list is every member ordered by its
+     * nearest token clockwise from any of the slot's positions.
+     */
+    enum { N = 5, V = 16 };
+    struct cluster c;
+    struct ring *r;
+
+    cluster_init(&c, N, 0);
+    r = ring_create(c.m, N, V, N);
+    ck_assert_ptr_nonnull(r);
+    for (unsigned s = 0; s < RING_SLOTS; s += 7) {
+        uint64_t best[N];
+        const uint16_t *p = ring_preference(r, (uint16_t)s);
+
+        for (size_t m = 0; m < N; m++) {
+            best[m] = UINT64_MAX;
+            for (unsigned k = 0; k < RING_PROBES; k++) {
+                uint64_t pos = ring_slot_position((uint16_t)s, k);
+
+                for (unsigned t = 0; t < V; t++) {
+                    uint64_t d = ring_token(ring_member_id(r, m), t) - pos;
+
+                    best[m] = d < best[m] ? d : best[m];
+                }
+            }
+        }
+        for (size_t i = 1; i < N; i++) {
+            ck_assert_msg(best[p[i - 1]] < best[p[i]], "slot %u", s);
+        }
+    }
+    ring_destroy(r);
+}
+END_TEST
+
+START_TEST(same_ring_from_any_order)
+{
+    struct cluster c;
+    struct ring *ref;
+    uint32_t seed = 12345;
+
+    cluster_init(&c, 12, 3);
+    ref = cluster_ring(&c, 3);
+    for (int round = 0; round < 5; round++) {
+        struct ring *r;
+
+        /* Fisher-Yates with a fixed LCG. */
+        for (size_t i = c.n - 1; i > 0; i--) {
+            struct ring_member t;
+            size_t j;
+
+            seed = seed * 1103515245u + 12345u;
+            j = (seed >> 8) % (i + 1);
+            t = c.m[i];
+            c.m[i] = c.m[j];
+            c.m[j] = t;
+        }
+        r = cluster_ring(&c, 3);
+        for (size_t i = 0; i < c.n; i++) {
+            ck_assert_str_eq(ring_member_id(r, i), ring_member_id(ref, i));
+        }
+        ck_assert_mem_eq(ring_preference(r, 0), ring_preference(ref, 0),
+                         RING_SLOTS * 3 * sizeof(uint16_t));
+        ring_destroy(r);
+    }
+    ring_destroy(ref);
+}
+END_TEST
+
+START_TEST(distinct_members_per_list)
+{
+    static const unsigned cases[][3] = {
+        /* n, zones, replicas */
+        {3, 0, 3}, {5, 2, 3}, {9, 3, 3}, {10, 0, 5}, {7, 7, 4}, {4, 1, 4},
+    };
+
+    for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        struct cluster cl;
+        struct ring *r;
+
+        cluster_init(&cl, cases[c][0], cases[c][1]);
+        r = cluster_ring(&cl, cases[c][2]);
+        ck_assert_uint_eq(ring_replicas(r), cases[c][2]);
+        for (unsigned s = 0; s < RING_SLOTS; s++) {
+            const uint16_t *p = ring_preference(r, (uint16_t)s);
+
+            for (unsigned i = 0; i < cases[c][2]; i++) {
+                ck_assert_uint_lt(p[i], cases[c][0]);
+                for (unsigned j = 0; j < i; j++) {
+                    ck_assert_uint_ne(p[i], p[j]);
+                }
+            }
+        }
+        ring_destroy(r);
+    }
+}
+END_TEST
+
+/* ---- zones ------------------------------------------------------------- */
+
+START_TEST(three_zones_each_hold_a_replica)
+{
+    struct cluster c;
+    struct ring *r;
+    struct ring *flat;
+
+    cluster_init(&c, 9, 3);
+    r = cluster_ring(&c, 3);
+    cluster_init(&c, 9, 0);
+    flat = cluster_ring(&c, 3);
+    for (unsigned s = 0; s < RING_SLOTS; s++) {
+        const uint16_t *p = ring_preference(r, (uint16_t)s);
+        unsigned mask = 0;
+
+        for (int i = 0; i < 3; i++) {
+            mask |= 1u << zone_number(r, p[i]);
+        }
+        ck_assert_uint_eq(mask, 7);
+        /* Zones never change who is primary. */
+        ck_assert_uint_eq(p[0], ring_preference(flat, (uint16_t)s)[0]);
+    }
+    ring_destroy(r);
+    ring_destroy(flat);
+}
+END_TEST
+
+START_TEST(two_zones_used_before_repeating)
+{
+    struct cluster c;
+    struct ring *r;
+
+    for (size_t n = 3; n <= 6; n++) {
+        cluster_init(&c, n, 2);
+        r = cluster_ring(&c, 3);
+        for (unsigned s = 0; s < RING_SLOTS; s++) {
+            const uint16_t *p = ring_preference(r, (uint16_t)s);
+
+            /* Both zones among the first two replicas. */
+            ck_assert_uint_ne(zone_number(r, p[0]), zone_number(r, p[1]));
+        }
+        ring_destroy(r);
+    }
+}
+END_TEST
+
+START_TEST(lone_member_of_a_zone_holds_every_slot)
+{
+    struct cluster c;
+    struct ring *r;
+
+    /* Four members in zone a, one in zone b: b must be in every list. */
+    cluster_init(&c, 5, 0);
+    for (size_t i = 0; i < 5; i++) {
+        c.m[i].zone = i == 3 ? "b" : "a";
+    }
+    for (unsigned n = 2; n <= 3; n++) {
+        r = cluster_ring(&c, n);
+        ck_assert_uint_eq(ring_slots_owned(r, 3, 0), RING_SLOTS);
+        ring_destroy(r);
+    }
+}
+END_TEST
+
+START_TEST(more_zones_than_replicas)
+{
+    struct cluster c;
+    struct ring *r;
+
+    cluster_init(&c, 10, 5);
+    r = cluster_ring(&c, 3);
+    for (unsigned s = 0; s < RING_SLOTS; s++) {
+        const uint16_t *p = ring_preference(r, (uint16_t)s);
+        unsigned z0 = zone_number(r, p[0]);
+        unsigned z1 = zone_number(r, p[1]);
+        unsigned z2 = zone_number(r, p[2]);
+
+        ck_assert(z0 != z1 && z1 != z2 && z0 != z2);
+    }
+    ring_destroy(r);
+}
+END_TEST
+
+/* ---- balance and movement ---------------------------------------------- */
+
+START_TEST(balance)
+{
+    static const size_t sizes[] = {3, 5, 10, 50};
+
+    printf("\nring balance, V=%d, N=3, %d probes per slot\n",
+           RING_DEFAULT_VNODES, RING_PROBES);
+    printf("%4s %8s %8s %7s   %8s %8s %7s\n", "n", "prim.max", "prim.min",
+           "max/min", "any.max", "any.min", "max/min");
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        struct cluster c;
+        struct ring *r;
+        size_t pmax = 0, pmin = RING_SLOTS, amax = 0, amin = 3 * RING_SLOTS;
+        size_t ptotal = 0, atotal = 0;
+
+        cluster_init(&c, sizes[i], 0);
+        r = cluster_ring(&c, 3);
+        for (size_t m = 0; m < c.n; m++) {
+            size_t p = ring_slots_owned(r, m, 1);
+            size_t a = ring_slots_owned(r, m, 0);
+
+            pmax = p > pmax ? p : pmax;
+            pmin = p < pmin ? p : pmin;
+            amax = a > amax ? a : amax;
+            amin = a < amin ? a : amin;
+            ptotal += p;
+            atotal += a;
+        }
+        printf("%4zu %8zu %8zu %7.3f   %8zu %8zu %7.3f\n", c.n, pmax, pmin,
+               (double)pmax / (double)pmin, amax, amin,
+               (double)amax / (double)amin);
+        ck_assert_uint_eq(ptotal, RING_SLOTS);
+        ck_assert_uint_eq(atotal, 3 * RING_SLOTS);
+        ck_assert_msg(pmax * 100 <= pmin * BALANCE_LIMIT(c.n),
+                      "n=%zu primary max/min %zu/%zu", c.n, pmax, pmin);
+        ring_destroy(r);
+    }
+    fflush(stdout);
+}
+END_TEST
+
+START_TEST(adding_a_member_moves_only_its_share)
+{
+    static const size_t sizes[] = {3, 5, 10};
+
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        size_t n = sizes[i];
+        struct cluster c;
+        struct ring *before;
+        struct ring *after;
+        const char *added;
+        size_t moved = 0;
+        size_t lists = 0;
+
+        cluster_init(&c, n + 1, 0);
+        added = c.ids[n];
+        c.n = n;
+        before = cluster_ring(&c, 3);
+        c.n = n + 1;
+        after = cluster_ring(&c, 3);
+        for (unsigned s = 0; s < RING_SLOTS; s++) {
+            uint16_t slot = (uint16_t)s;
+
+            if (strcmp(pref_id(before, slot, 0), pref_id(after, slot, 0))) {
+                /* A slot moves only to the new member. */
+                ck_assert_str_eq(pref_id(after, slot, 0), added);
+                moved++;
+            }
+            if (list_has(after, slot, added)) {
+                lists++;
+            }
+            /* The list only gains the new member (and drops its last). */
+            ck_assert(list_is_superset_of_prefix(after, before, slot,
+                                                 added));
+        }
+        printf("add 1 to %2zu: %.4f of primaries moved (1/(n+1) = %.4f), "
+               "%.4f of lists changed\n", n, (double)moved / RING_SLOTS,
+               1.0 / (double)(n + 1), (double)lists / RING_SLOTS);
+        ck_assert_uint_le(moved * 2 * (n + 1), 3 * RING_SLOTS);
+        ck_assert_uint_gt(moved, 0);
+        ring_destroy(before);
+        ring_destroy(after);
+    }
+    fflush(stdout);
+}
+END_TEST
+
+START_TEST(removing_a_member_moves_only_its_slots)
+{
+    static const size_t sizes[] = {3, 5, 10};
+
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        size_t n = sizes[i];
+
+        for (size_t gone = 0; gone < n; gone += 2) {
+            struct cluster c;
+            struct ring *before;
+            struct ring *after;
+            char id[16];
+            size_t moved = 0;
+
+            cluster_init(&c, n, 0);
+            before = cluster_ring(&c, 3);
+            memcpy(id, c.ids[gone], sizeof(id));
+            cluster_remove(&c, gone);
+            after = cluster_ring(&c, 3);
+            ck_assert_int_eq(ring_member_index(after, id), -1);
+            for (unsigned s = 0; s < RING_SLOTS; s++) {
+                uint16_t slot = (uint16_t)s;
+
+                if (strcmp(pref_id(before, slot, 0), id) == 0) {
+                    moved++;
+                } else {
+                    ck_assert_str_eq(pref_id(before, slot, 0),
+                                     pref_id(after, slot, 0));
+                }
+                ck_assert(list_is_superset_of_prefix(before, after, slot,
+                                                     id));
+            }
+            ck_assert_uint_eq(moved, ring_slots_owned(
+                before, (size_t)ring_member_index(before, id), 1));
+            ring_destroy(before);
+            ring_destroy(after);
+        }
+    }
+}
+END_TEST
+
+/* ---- small clusters, accessors, bad input ------------------------------ */
+
+START_TEST(n_eff_is_min_of_replicas_and_members)
+{
+    struct cluster c;
+    struct ring *r;
+
+    cluster_init(&c, 1, 0);
+    r = cluster_ring(&c, 3);
+    ck_assert_uint_eq(ring_replicas(r), 1);
+    ck_assert_uint_eq(ring_slots_owned(r, 0, 1), RING_SLOTS);
+    ck_assert_uint_eq(ring_slots_owned(r, 0, 0), RING_SLOTS);
+    ck_assert_uint_eq(ring_preference(r, 16383)[0], 0);
+    ring_destroy(r);
+
+    cluster_init(&c, 2, 0);
+    r = cluster_ring(&c, 3);
+    ck_assert_uint_eq(ring_replicas(r), 2);
+    ck_assert_uint_eq(ring_slots_owned(r, 0, 0), RING_SLOTS);
+    ck_assert_uint_eq(ring_slots_owned(r, 1, 0), RING_SLOTS);
+    ck_assert_uint_eq(ring_slots_owned(r, 0, 1) + ring_slots_owned(r, 1, 1),
+                      RING_SLOTS);
+    ring_destroy(r);
+
+    r = cluster_ring(&c, 1);
+    ck_assert_uint_eq(ring_replicas(r), 1);
+    ring_destroy(r);
+}
+END_TEST
+
+START_TEST(accessors)
+{
+    static const struct ring_member m[] = {
+        {"b", "east"}, {"c", NULL}, {"a", "west"},
+    };
+    struct ring *r = ring_create(m, 3, 0, 2);
+    struct ring *r256 = ring_create(m, 3, RING_DEFAULT_VNODES, 2);
+
+    ck_assert_ptr_nonnull(r);
+    ck_assert_ptr_nonnull(r256);
+    ck_assert_str_eq(ring_member_id(r, 0), "a");
+    ck_assert_str_eq(ring_member_zone(r, 0), "west");
+    ck_assert_str_eq(ring_member_id(r, 1), "b");
+    ck_assert_str_eq(ring_member_zone(r, 1), "east");
+    ck_assert_str_eq(ring_member_zone(r, 2), "");
+    ck_assert_int_eq(ring_member_index(r, "a"), 0);
+    ck_assert_int_eq(ring_member_index(r, "c"), 2);
+    ck_assert_int_eq(ring_member_index(r, "d"), -1);
+    ck_assert_int_eq(ring_member_index(r, ""), -1);
+    ck_assert_int_eq(ring_member_index(r, NULL), -1);
+    /* vnodes == 0 means the default. */
+    ck_assert_mem_eq(ring_preference(r, 0), ring_preference(r256, 0),
+                     RING_SLOTS * 2 * sizeof(uint16_t));
+    ring_destroy(r);
+    ring_destroy(r256);
+    ring_destroy(NULL);
+}
+END_TEST
+
+START_TEST(members_are_copied)
+{
+    char id[2][8] = {"one", "two"};
+    char zone[8] = "zone";
+    struct ring_member m[2] = {{id[0], zone}, {id[1], zone}};
+    struct ring *r = ring_create(m, 2, 4, 2);
+
+    ck_assert_ptr_nonnull(r);
+    memset(id, 'x', sizeof(id));
+    memset(zone, 'y', sizeof(zone));
+    ck_assert_str_eq(ring_member_id(r, 0), "one");
+    ck_assert_str_eq(ring_member_zone(r, 1), "zone");
+    ring_destroy(r);
+}
+END_TEST
+
+START_TEST(bad_input)
+{
+    static const struct ring_member dup[] = {
+        {"a", "z"}, {"b", "z"}, {"a", "y"},
+    };
+    static const struct ring_member null_id[] = {{"a", NULL}, {NULL, NULL}};
+    static const struct ring_member empty_id[] = {{"", NULL}};
+    static const struct ring_member ok[] = {{"a", NULL}};
+
+    ck_assert_ptr_null(ring_create(ok, 0, 0, 3));
+    ck_assert_ptr_null(ring_create(NULL, 0, 0, 3));
+    ck_assert_ptr_null(ring_create(NULL, 1, 0, 3));
+    ck_assert_ptr_null(ring_create(dup, 3, 0, 3));
+    ck_assert_ptr_null(ring_create(null_id, 2, 0, 3));
+    ck_assert_ptr_null(ring_create(empty_id, 1, 0, 3));
+    ck_assert_ptr_null(ring_create(ok, 1, 0, 0));
+    ck_assert_ptr_null(ring_create(ok, 1, RING_MAX_VNODES + 1, 1));
+}
+END_TEST
+
+START_TEST(quorum_levels)
+{
+    ck_assert_int_eq(ring_quorum(3, "ONE"), 1);
+    ck_assert_int_eq(ring_quorum(3, "one"), 1);
+    ck_assert_int_eq(ring_quorum(3, "QUORUM"), 2);
+    ck_assert_int_eq(ring_quorum(3, "Quorum"), 2);
+    ck_assert_int_eq(ring_quorum(3, "ALL"), 3);
+    ck_assert_int_eq(ring_quorum(3, "all"), 3);
+    ck_assert_int_eq(ring_quorum(1, "QUORUM"), 1);
+    ck_assert_int_eq(ring_quorum(2, "QUORUM"), 2);
+    ck_assert_int_eq(ring_quorum(4, "QUORUM"), 3);
+    ck_assert_int_eq(ring_quorum(5, "QUORUM"), 3);
+    ck_assert_int_eq(ring_quorum(1, "ALL"), 1);
+    ck_assert_int_eq(ring_quorum(1, "ONE"), 1);
+    ck_assert_int_eq(ring_quorum(3, "1"), 1);
+    ck_assert_int_eq(ring_quorum(3, "2"), 2);
+    ck_assert_int_eq(ring_quorum(3, "3"), 3);
+    ck_assert_int_eq(ring_quorum(3, "03"), 3);
+
+    ck_assert_int_eq(ring_quorum(3, "4"), -1);
+    ck_assert_int_eq(ring_quorum(1, "2"), -1);
+    ck_assert_int_eq(ring_quorum(3, "0"), -1);
+    ck_assert_int_eq(ring_quorum(3, "-1"), -1);
+    ck_assert_int_eq(ring_quorum(3, "+2"), -1);
+    ck_assert_int_eq(ring_quorum(3, " 2"), -1);
+    ck_assert_int_eq(ring_quorum(3, "2x"), -1);
+    ck_assert_int_eq(ring_quorum(3, "99999999999999999999999"), -1);
+    ck_assert_int_eq(ring_quorum(3, ""), -1);
+    ck_assert_int_eq(ring_quorum(3, NULL), -1);
+    ck_assert_int_eq(ring_quorum(3, "QUORUMS"), -1);
+    ck_assert_int_eq(ring_quorum(3, "ON"), -1);
+    ck_assert_int_eq(ring_quorum(3, "TWO"), -1);
+    ck_assert_int_eq(ring_quorum(0, "ONE"), -1);
+    ck_assert_int_eq(ring_quorum(0, "1"), -1);
+}
+END_TEST
+
+START_TEST(create_is_fast)
+{
+    struct cluster c;
+    struct timespec t0, t1;
+    struct ring *r;
+    double ms;
+
+    cluster_init(&c, 50, 3);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    r = cluster_ring(&c, 3);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+         (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
+    printf("ring_create(50 members x %d vnodes, N=3): %.2f ms\n",
+           RING_DEFAULT_VNODES, ms);
+    fflush(stdout);
+    /* Generous enough for valgrind; catches a quadratic build. */
+    ck_assert_msg(ms < CREATE_LIMIT_MS, "%.1f ms", ms);
+    ring_destroy(r);
+}
+END_TEST
+
 int
 main(void)
 {
     Suite *s = suite_create("ring");
     TCase *tc = tcase_create("slots");
+    TCase *tr = tcase_create("ring");
     SRunner *sr;
     int failed;
 
@@ -69,6 +716,29 @@ main(void)
     tcase_add_test(tc, hash_tags);
     tcase_add_test(tc, binary_keys);
     suite_add_tcase(s, tc);
+
+    tcase_set_timeout(tr, 60);
+    tcase_add_test(tr, token_vectors);
+    tcase_add_test(tr, slot_position_vectors);
+    tcase_add_test(tr, pinned_preference_lists);
+    tcase_add_test(tr, walk_matches_brute_force);
+    tcase_add_test(tr, same_ring_from_any_order);
+    tcase_add_test(tr, distinct_members_per_list);
+    tcase_add_test(tr, three_zones_each_hold_a_replica);
+    tcase_add_test(tr, two_zones_used_before_repeating);
+    tcase_add_test(tr, lone_member_of_a_zone_holds_every_slot);
+    tcase_add_test(tr, more_zones_than_replicas);
+    tcase_add_test(tr, balance);
+    tcase_add_test(tr, adding_a_member_moves_only_its_share);
+    tcase_add_test(tr, removing_a_member_moves_only_its_slots);
+    tcase_add_test(tr, n_eff_is_min_of_replicas_and_members);
+    tcase_add_test(tr, accessors);
+    tcase_add_test(tr, members_are_copied);
+    tcase_add_test(tr, bad_input);
+    tcase_add_test(tr, quorum_levels);
+    tcase_add_test(tr, create_is_fast);
+    suite_add_tcase(s, tr);
+
     sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);
     failed = srunner_ntests_failed(sr);
