@@ -220,6 +220,13 @@ worker_cron(struct ev_loop *loop, ev_timer *t, int revents)
         if (timeout > 0 && now - c->last_ms > timeout * 1000 &&
             c->slots == NULL) {
             conn_destroy(c);
+            continue;
+        }
+        /* A client idle for 2 s gives back a query buffer grown by a big
+         * argument (Redis's clientsCronResizeQueryBuffer). */
+        if (now - c->last_ms > 2000 && !c->processing &&
+            c->parser.cap > 64 * 1024) {
+            resp_parser_shrink(&c->parser);
         }
     }
 }

@@ -27,6 +27,9 @@
  * the key; values are encoded records (record.c). A compaction filter on
  * the data column family purges tombstones whose version, and expired
  * records whose deadline, is older than now - tombstone_grace_ms.
+ *
+ * The hints column family belongs to hints.c, which reaches the handles
+ * through the accessors of rocks_internal.h at the end of this file.
  */
 #include "store.h"
 
@@ -45,6 +48,7 @@
 #include <rocksdb/c.h>
 
 #include "cache.h"
+#include "rocks_internal.h"
 
 #define STORE_STRIPES        1024                /* power of two */
 #define STORE_GRACE_MS       (10ULL * 24 * 3600 * 1000)
@@ -104,6 +108,7 @@ struct store {
     rocksdb_readoptions_t *ro_scan;
     struct cache *cache;
     struct store_stripe *stripes;
+    struct store_hint_state *hints;  /* hints.c */
 
     /* each group on its own cache line: writers, committers, readers */
     _Alignas(64) pthread_mutex_t batch_mu; /* pending, last_seq writes */
@@ -415,6 +420,7 @@ store_free(struct store *s)
     int i;
 
     sync_stop(s);
+    store_hint_state_destroy(s->hints);
     for (i = 0; i < CF_COUNT; i++) {
         if (s->cf[i] != NULL) {
             rocksdb_column_family_handle_destroy(s->cf[i]);
@@ -556,6 +562,16 @@ store_open(const struct store_options *o, struct store **out, char **err)
     s->wb = rocksdb_writebatch_create();
     if (s->pending == NULL || s->spare == NULL) {
         goto oom;
+    }
+    switch (store_hint_state_create(s, &s->hints)) {
+    case RK_OK:
+        break;
+    case RK_ENOMEM:
+        goto oom;
+    default:
+        *err = fmt_line("Can't open data dir %s: can't read hints: %s",
+                        o->dir, s->last_err);
+        goto out;
     }
 
     if (sync_start(s) != 0) {
@@ -1222,4 +1238,59 @@ store_iter_get(struct store_iter *it, uint16_t *slot, struct rk_slice *key,
     key->len = klen - 2;
     v = rocksdb_iter_value(it->it, &vlen);
     return store_record_decode(v, vlen, rec);
+}
+
+/* ---- for the rest of storage/ (rocks_internal.h) ---------------------- */
+
+/* See rocks_internal.h. */
+rocksdb_t *
+rocks_db(struct store *s)
+{
+    return s->db;
+}
+
+/* See rocks_internal.h. */
+rocksdb_column_family_handle_t *
+rocks_cf_hints(struct store *s)
+{
+    return s->cf[CF_HINTS];
+}
+
+/* See rocks_internal.h. */
+rocksdb_column_family_handle_t *
+rocks_cf_meta(struct store *s)
+{
+    return s->cf[CF_META];
+}
+
+/* See rocks_internal.h. */
+int
+rocks_write(struct store *s, rocksdb_writebatch_t *wb)
+{
+    int sync = atomic_load(&s->fsync) == STORE_FSYNC_ALWAYS;
+
+    if (write_batch(s, wb, sync) != RK_OK) {
+        return RK_ERR;
+    }
+    if (sync) {
+        atomic_fetch_add(&s->wal_syncs, 1);
+        atomic_store(&s->last_sync_ms, (uint64_t)store_now_ms());
+    } else {
+        atomic_store(&s->unsynced, 1);
+    }
+    return RK_OK;
+}
+
+/* See rocks_internal.h. */
+void
+rocks_take_error(struct store *s, char *rerr)
+{
+    take_error(s, rerr);
+}
+
+/* See rocks_internal.h. */
+struct store_hint_state *
+rocks_hint_state(struct store *s)
+{
+    return s->hints;
 }

@@ -243,4 +243,150 @@ int64_t store_version_ms(uint64_t version);
 int64_t store_now_ms(void);
 int64_t store_now_us(void);
 
+/*
+ * ---- Hinted handoff (hints.c) -------------------------------------------
+ *
+ * A write that a replica did not acknowledge is kept by its coordinator as
+ * a durable hint for that replica (the target, named by its node id) and
+ * replayed, in write order, once the target is alive again. Hints live in
+ * the "hints" column family, apart from the data: store_flush_all(), the
+ * data iterator and the data cache never see them.
+ *
+ * Every hint gets a sequence number from one counter per store, so the
+ * hints of a target come back in the order they were put. The counter is
+ * kept in the meta column family with each hint, so it keeps increasing
+ * across close/reopen (and a crash) even when every hint was delivered.
+ * Replay is idempotent on the receiving side because records carry their
+ * version (last write wins), so delivering a hint twice after a crash
+ * between the ack and the delete is harmless.
+ *
+ * A hint put returns only once it is in the WAL under the store's fsync
+ * policy (synced under STORE_FSYNC_ALWAYS), like a data commit. Puts,
+ * deletes and expiry of hints are serialised by one mutex: hints are rare
+ * (only writes a replica missed) and this keeps sequence order, disk order
+ * and the counters exact. All functions are thread-safe.
+ *
+ * Target ids (node ids) are 1 to STORE_HINT_TARGET_MAX bytes; ids are
+ * compared as bytes, but store_hint_targets() hands them back as C
+ * strings, so an id should not contain a NUL byte.
+ */
+
+#define STORE_HINT_TARGET_MAX 255
+
+/* One hint, as read back by store_hint_iter_next(). */
+struct store_hint {
+    uint64_t seq;            /* store-wide, increasing in put order */
+    int64_t created_ms;      /* now_ms given to store_hint_put() */
+    uint16_t slot;
+    struct rk_slice key;     /* view, see store_hint_iter_next() */
+    struct store_record rec; /* rec.value is a view as well */
+};
+
+struct store_hint_stats {
+    uint64_t stored;     /* hints put since open */
+    uint64_t delivered;  /* hints deleted after an ack since open */
+    uint64_t expired;    /* hints dropped by store_hint_expire() since open */
+    uint64_t pending;    /* hints held now, all targets (exact; counted at
+                          * open, then kept up to date) */
+};
+
+/*
+ * Keep a hint for target: the write of rec to (slot, key), which the
+ * target did not acknowledge, created at now_ms (unix ms; the age that
+ * store_hint_expire() compares). rec is encoded (store_record_encode())
+ * and copied; nothing is borrowed after the call. Tombstones and records
+ * with an expiry are kept as they are.
+ * Returns RK_OK once the hint is in the WAL under the fsync policy,
+ * RK_EPROTO for a target id of 0 or more than STORE_HINT_TARGET_MAX bytes
+ * or a slot >= STORE_SLOTS, RK_ENOMEM, or RK_ERR when RocksDB failed
+ * (store_last_error()); on any error no hint is kept.
+ */
+int store_hint_put(struct store *s, const char *target, size_t tlen,
+                   uint16_t slot, const char *key, size_t klen,
+                   const struct store_record *rec, int64_t now_ms);
+
+/*
+ * Replay cursor over the hints of one target, in sequence order. It reads
+ * the hints as they were when it was created (a RocksDB iterator's
+ * implicit snapshot): hints put later are seen by the next cursor.
+ * Deleting hints while a cursor is open is fine (the replay loop: next,
+ * send, delete after the ack).
+ *
+ * store_hint_iter_create() returns a cursor to free with
+ * store_hint_iter_destroy() before store_close(), or NULL when out of
+ * memory or the target id is invalid (0 or > STORE_HINT_TARGET_MAX bytes).
+ * target is copied.
+ */
+struct store_hint_iter;
+struct store_hint_iter *store_hint_iter_create(struct store *s,
+                                               const char *target,
+                                               size_t tlen);
+
+/*
+ * Move to the next hint of the cursor. Returns 1 and fills *out, whose
+ * key and rec.value point into RocksDB's buffers, read-only and valid
+ * until the next call on the cursor or its destruction; 0 at the end;
+ * RK_ERR on a RocksDB read error (store_last_error()); RK_EPROTO for a
+ * stored hint that cannot be decoded: then out->seq alone is set, the
+ * cursor has moved past it and the caller may delete it and go on.
+ */
+int store_hint_iter_next(struct store_hint_iter *it, struct store_hint *out);
+
+/* Free a cursor; NULL is a no-op. */
+void store_hint_iter_destroy(struct store_hint_iter *it);
+
+/*
+ * Forget the hint seq of target (the target acknowledged it). Idempotent:
+ * RK_OK whether or not the hint was still there (only a hint that was
+ * there counts as delivered), RK_EPROTO for an invalid target id, RK_ERR
+ * when RocksDB failed.
+ */
+int store_hint_delete(struct store *s, const char *target, size_t tlen,
+                      uint64_t seq);
+
+/*
+ * Forget every hint of target with a sequence <= seq (the target
+ * acknowledged all of them), with one RocksDB range delete, so a replay
+ * that starts at the front of the target does not step over the dead
+ * keys. Each hint removed counts as delivered. Returns as
+ * store_hint_delete().
+ */
+int store_hint_delete_upto(struct store *s, const char *target, size_t tlen,
+                           uint64_t seq);
+
+/*
+ * Drop the hints of every target created more than window_ms before now_ms
+ * (created_ms < now_ms - window_ms; window_ms >= 0). *expired, when not
+ * NULL, is set to how many were dropped; they also count as expired in
+ * store_hint_get_stats(). Hints are dropped in write order: the scan of a target
+ * stops at its first hint within the window, so a hint put after a newer
+ * one (the caller's clock stepped back) leaves no earlier than that newer
+ * one - late, never early. RK_OK or RK_ERR (hints dropped before the
+ * failure stay dropped and counted).
+ */
+int store_hint_expire(struct store *s, int64_t now_ms, int64_t window_ms,
+                      uint64_t *expired);
+
+/*
+ * The targets that have hints, in key order (by id length, then bytes).
+ * On RK_OK *ids is a malloc'd array of *n malloc'd NUL-terminated copies
+ * of the ids (NULL and 0 when there is none); free it with
+ * store_hint_targets_free(). RK_ENOMEM or RK_ERR otherwise, with *ids
+ * NULL and *n 0.
+ */
+int store_hint_targets(struct store *s, char ***ids, size_t *n);
+void store_hint_targets_free(char **ids, size_t n);
+
+/*
+ * Exact number of hints held, for all targets or for one, counted by
+ * iteration over the keys. RK_OK, RK_EPROTO (invalid target id) or RK_ERR.
+ * store_hint_get_stats() gives the total without a scan.
+ */
+int store_hint_count(struct store *s, uint64_t *n);
+int store_hint_count_target(struct store *s, const char *target,
+                            size_t tlen, uint64_t *n);
+
+/* Hint counters (see struct store_hint_stats). */
+void store_hint_get_stats(struct store *s, struct store_hint_stats *st);
+
 #endif /* STORE_H */
