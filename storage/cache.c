@@ -15,6 +15,7 @@
  */
 #include "cache.h"
 
+#include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
@@ -348,7 +349,9 @@ entry_new(uint64_t h, uint16_t slot, const char *key, size_t klen,
     e->hash = h;
     e->pin_seq = 0;
     e->vlen = vlen;
-    e->cap = cap;
+    /* Charge and use the allocator's size class (a 4 KB value lands in a
+     * 5 KB class): the bound is on memory, not on bytes asked for. */
+    e->cap = malloc_usable_size(e) - sizeof(*e);
     e->rklen = (uint32_t)(klen + 2);
     e->ref = 0;
     e->data[0] = (char)(slot >> 8);
