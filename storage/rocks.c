@@ -334,6 +334,11 @@ cf_options(rocksdb_cache_t *block_cache, size_t wbuf, int bloom)
         /* the table options own the policy */
         rocksdb_block_based_options_set_filter_policy(
             t, rocksdb_filterpolicy_create_bloom_full(10));
+        /* A bloom filter over the memtables' keys too: a GET of an absent
+         * key (common: caches, redis-benchmark -r) otherwise searches both
+         * skiplists before the SST filters answer. */
+        rocksdb_options_set_memtable_whole_key_filtering(o, 1);
+        rocksdb_options_set_memtable_prefix_bloom_size_ratio(o, 0.05);
     }
     rocksdb_options_set_block_based_table_factory(o, t);
     rocksdb_block_based_options_destroy(t);
