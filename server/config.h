@@ -30,7 +30,7 @@ struct srv_config {
     char *write_quorum;
     int fsync;                /* enum store_fsync */
     long long cache_size;
-    int threads;              /* 0: number of cores */
+    int threads;              /* 0: cores - 1, at least 1 (main.c) */
     char *requirepass;        /* NULL or "": no password */
     char *cluster_secret;
     long long maxclients;
