@@ -108,10 +108,24 @@ cmd_dbsize(struct cmd_ctx *x)
 {
     struct srv_key_count kc;
 
+    int rc;
+
+    /* Exact up to SRV_EXACT_KEYS_LIMIT records, then RocksDB's estimate:
+     * a full count of millions of keys blocks this worker for seconds
+     * (6.7 s for 1.6M keys), and Redis's DBSIZE is O(1). */
     kv_commit_all(x);
-    if (srv_info_count_keys(x->srv->store, store_now_ms(), 0, &kc) < 0) {
+    rc = srv_info_count_keys(x->srv->store, store_now_ms(),
+                             SRV_EXACT_KEYS_LIMIT, &kc);
+    if (rc < 0) {
         reply_oom(x);
         return;
+    }
+    if (rc == 0) {
+        struct store_stats st;
+        store_get_stats(x->srv->store, &st);
+        if (st.estimate_keys > kc.keys) {
+            kc.keys = st.estimate_keys;
+        }
     }
     reply_int(x, (long long)kc.keys);
 }

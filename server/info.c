@@ -32,13 +32,6 @@
 #define INFO_REDIS_VERSION "7.0.15"
 
 /*
- * INFO keyspace counts live keys exactly while that means visiting at most
- * this many records; beyond it the count is RocksDB's estimate. (DBSIZE
- * always counts exactly.)
- */
-#define INFO_EXACT_KEYS_LIMIT 100000
-
-/*
  * jemalloc's control interface. Weak, because the server links jemalloc
  * only when no sanitizer is on: then the address is NULL and memory is
  * reported from the resident set instead.
@@ -633,7 +626,7 @@ info_keyspace(struct info_gen *g)
     int64_t now = store_now_ms();
     int rc;
 
-    rc = srv_info_count_keys(g->s->store, now, INFO_EXACT_KEYS_LIMIT, &kc);
+    rc = srv_info_count_keys(g->s->store, now, SRV_EXACT_KEYS_LIMIT, &kc);
     if (rc == RK_ENOMEM) {
         g->oom = 1;
         return;
