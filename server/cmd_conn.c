@@ -457,17 +457,6 @@ static const char *client_help[] = {
     "    Print this help.",
 };
 
-static int
-client_arity(struct cmd_ctx *x, const char *sub, int want)
-{
-    if (x->argc != want) {
-        reply_errorf(x, "wrong number of arguments for 'client|%s' command",
-                     sub);
-        return 0;
-    }
-    return 1;
-}
-
 static void
 client_setinfo(struct cmd_ctx *x)
 {
@@ -502,106 +491,131 @@ client_setinfo(struct cmd_ctx *x)
     reply_ok(x);
 }
 
+static void
+client_id(struct cmd_ctx *x)
+{
+    reply_int(x, (long long)x->c->id);
+}
+
+static void
+client_setname(struct cmd_ctx *x)
+{
+    if (set_client_name(x, &x->argv[2]) == RK_OK) {
+        reply_ok(x);
+    }
+}
+
+static void
+client_getname(struct cmd_ctx *x)
+{
+    if (x->c->name != NULL) {
+        reply_bulk_str(x, x->c->name);
+    } else {
+        reply_null(x);
+    }
+}
+
+/* CLIENT LIST [TYPE type] [ID id ...] */
+static void
+client_list_cmd(struct cmd_ctx *x)
+{
+    long long ids[64];
+    size_t nids = 0;
+
+    for (int i = 2; i < x->argc; i++) {
+        if (srv_eq(x->argv[i].ptr, x->argv[i].len, "type") &&
+            i + 1 < x->argc && x->argc == 4) {
+            const struct rk_slice *t = &x->argv[i + 1];
+            if (srv_eq(t->ptr, t->len, "normal")) {
+                i++;
+                continue;
+            }
+            if (srv_eq(t->ptr, t->len, "master") ||
+                srv_eq(t->ptr, t->len, "replica") ||
+                srv_eq(t->ptr, t->len, "slave") ||
+                srv_eq(t->ptr, t->len, "pubsub")) {
+                resp_add_verbatim(x->out, "txt", "", 0);
+            } else {
+                reply_errorf(x, "Unknown client type '%.*s'", (int)t->len,
+                             t->ptr);
+            }
+            return;
+        }
+        if (srv_eq(x->argv[i].ptr, x->argv[i].len, "id") &&
+            i + 1 < x->argc) {
+            for (i++; i < x->argc && nids < 64; i++) {
+                if (!srv_str2ll(x->argv[i].ptr, x->argv[i].len, &ids[nids]) ||
+                    ids[nids] <= 0) {
+                    reply_errorf(x, "Invalid client ID");
+                    return;
+                }
+                nids++;
+            }
+            break;
+        }
+        reply_syntax_error(x);
+        return;
+    }
+    if (nids == 0 && x->argc > 4) {
+        reply_syntax_error(x);
+        return;
+    }
+    client_list(x, ids, nids);
+}
+
+static void
+client_info(struct cmd_ctx *x)
+{
+    struct resp_buf text;
+
+    resp_buf_init(&text);
+    conn_describe(x->c, &text);
+    resp_add_verbatim(x->out, "txt", text.ptr, text.len);
+    resp_buf_deinit(&text);
+}
+
+/* CLIENT NO-EVICT / NO-TOUCH on|off: accepted; nothing is evicted or
+ * touched differently in ringkv. */
+static void
+client_onoff(struct cmd_ctx *x)
+{
+    if (srv_eq(x->argv[2].ptr, x->argv[2].len, "on") ||
+        srv_eq(x->argv[2].ptr, x->argv[2].len, "off")) {
+        reply_ok(x);
+    } else {
+        reply_syntax_error(x);
+    }
+}
+
+static void
+client_help_cmd(struct cmd_ctx *x)
+{
+    size_t n = sizeof(client_help) / sizeof(client_help[0]);
+
+    reply_array(x, (long long)n);
+    for (size_t i = 0; i < n; i++) {
+        reply_status(x, client_help[i]);
+    }
+}
+
+static const struct cmd_sub client_subcmds[] = {
+    {"client|id", client_id},
+    {"client|setname", client_setname},
+    {"client|getname", client_getname},
+    {"client|list", client_list_cmd},
+    {"client|info", client_info},
+    {"client|kill", client_kill_cmd},
+    {"client|setinfo", client_setinfo},
+    {"client|no-evict", client_onoff},
+    {"client|no-touch", client_onoff},
+    {"client|help", client_help_cmd},
+};
+
+/* CLIENT ID|SETNAME|GETNAME|LIST|INFO|KILL|SETINFO|NO-EVICT|NO-TOUCH|HELP */
 void
 cmd_client(struct cmd_ctx *x)
 {
-    const struct rk_slice *sub = &x->argv[1];
-
-    if (srv_eq(sub->ptr, sub->len, "id")) {
-        if (client_arity(x, "id", 2)) {
-            reply_int(x, (long long)x->c->id);
-        }
-    } else if (srv_eq(sub->ptr, sub->len, "setname")) {
-        if (client_arity(x, "setname", 3) &&
-            set_client_name(x, &x->argv[2]) == RK_OK) {
-            reply_ok(x);
-        }
-    } else if (srv_eq(sub->ptr, sub->len, "getname")) {
-        if (client_arity(x, "getname", 2)) {
-            if (x->c->name != NULL) {
-                reply_bulk_str(x, x->c->name);
-            } else {
-                reply_null(x);
-            }
-        }
-    } else if (srv_eq(sub->ptr, sub->len, "list")) {
-        long long ids[64];
-        size_t nids = 0;
-        for (int i = 2; i < x->argc; i++) {
-            if (srv_eq(x->argv[i].ptr, x->argv[i].len, "type") &&
-                i + 1 < x->argc && x->argc == 4) {
-                const struct rk_slice *t = &x->argv[i + 1];
-                if (srv_eq(t->ptr, t->len, "normal")) {
-                    i++;
-                    continue;
-                }
-                if (srv_eq(t->ptr, t->len, "master") ||
-                    srv_eq(t->ptr, t->len, "replica") ||
-                    srv_eq(t->ptr, t->len, "slave") ||
-                    srv_eq(t->ptr, t->len, "pubsub")) {
-                    reply_bulk(x, "", 0);
-                } else {
-                    reply_errorf(x, "Unknown client type '%.*s'",
-                                 (int)t->len, t->ptr);
-                }
-                return;
-            }
-            if (srv_eq(x->argv[i].ptr, x->argv[i].len, "id") &&
-                i + 1 < x->argc) {
-                for (i++; i < x->argc && nids < 64; i++) {
-                    if (!srv_str2ll(x->argv[i].ptr, x->argv[i].len,
-                                    &ids[nids]) || ids[nids] <= 0) {
-                        reply_errorf(x, "Invalid client ID");
-                        return;
-                    }
-                    nids++;
-                }
-                break;
-            }
-            reply_syntax_error(x);
-            return;
-        }
-        if (nids == 0 && x->argc > 4) {
-            reply_syntax_error(x);
-            return;
-        }
-        client_list(x, ids, nids);
-    } else if (srv_eq(sub->ptr, sub->len, "info")) {
-        if (client_arity(x, "info", 2)) {
-            struct resp_buf text;
-            resp_buf_init(&text);
-            conn_describe(x->c, &text);
-            resp_add_verbatim(x->out, "txt", text.ptr, text.len);
-            resp_buf_deinit(&text);
-        }
-    } else if (srv_eq(sub->ptr, sub->len, "kill")) {
-        if (x->argc < 3) {
-            client_arity(x, "kill", 3);
-            return;
-        }
-        client_kill_cmd(x);
-    } else if (srv_eq(sub->ptr, sub->len, "setinfo")) {
-        if (client_arity(x, "setinfo", 4)) {
-            client_setinfo(x);
-        }
-    } else if (srv_eq(sub->ptr, sub->len, "no-evict") ||
-               srv_eq(sub->ptr, sub->len, "no-touch")) {
-        if (x->argc == 3 && (srv_eq(x->argv[2].ptr, x->argv[2].len, "on") ||
-                             srv_eq(x->argv[2].ptr, x->argv[2].len, "off"))) {
-            reply_ok(x);
-        } else if (x->argc != 3) {
-            reply_errorf(x, "wrong number of arguments for 'client|%.*s' "
-                         "command", (int)sub->len, sub->ptr);
-        } else {
-            reply_syntax_error(x);
-        }
-    } else if (srv_eq(sub->ptr, sub->len, "help")) {
-        size_t n = sizeof(client_help) / sizeof(client_help[0]);
-        reply_array(x, (long long)n);
-        for (size_t i = 0; i < n; i++) {
-            reply_status(x, client_help[i]);
-        }
-    } else {
-        reply_unknown_subcommand(x, "CLIENT");
-    }
+    cmd_run_sub(x, client_subcmds,
+                sizeof(client_subcmds) / sizeof(client_subcmds[0]),
+                "CLIENT");
 }

@@ -24,32 +24,6 @@
 
 #define NELEM(a) (sizeof(a) / sizeof((a)[0]))
 
-/* The handler of one subcommand row of commands.def. */
-struct subcmd {
-    const char *fullname;   /* "config|get", as in commands.def */
-    cmd_fn *fn;
-};
-
-/*
- * Run the handler of the subcommand the dispatcher resolved (x->cmd is its
- * commands.def row, arity already checked); upper is the container's name
- * for "Try CONFIG HELP." when argv[1] names no subcommand.
- */
-static void
-subcmd_run(struct cmd_ctx *x, const struct subcmd *tab, size_t n,
-           const char *upper)
-{
-    if (x->parent != NULL) {
-        for (size_t i = 0; i < n; i++) {
-            if (strcmp(tab[i].fullname, x->cmd->name) == 0) {
-                tab[i].fn(x);
-                return;
-            }
-        }
-    }
-    reply_unknown_subcommand(x, upper);
-}
-
 /*
  * Redis's addReplyHelp(): a header naming the container (upper), the
  * NULL-terminated lines, then the HELP entry, each a status reply.
@@ -302,7 +276,7 @@ config_help(struct cmd_ctx *x)
     reply_help(x, "CONFIG", lines);
 }
 
-static const struct subcmd config_subcmds[] = {
+static const struct cmd_sub config_subcmds[] = {
     {"config|get", config_get},
     {"config|set", config_set},
     {"config|resetstat", config_resetstat},
@@ -314,7 +288,7 @@ static const struct subcmd config_subcmds[] = {
 void
 cmd_config(struct cmd_ctx *x)
 {
-    subcmd_run(x, config_subcmds, NELEM(config_subcmds), "CONFIG");
+    cmd_run_sub(x, config_subcmds, NELEM(config_subcmds), "CONFIG");
 }
 
 /*
@@ -737,7 +711,7 @@ command_help(struct cmd_ctx *x)
     reply_help(x, "COMMAND", lines);
 }
 
-static const struct subcmd command_subcmds[] = {
+static const struct cmd_sub command_subcmds[] = {
     {"command|count", command_count},
     {"command|docs", command_docs},
     {"command|getkeys", command_getkeys},
@@ -755,7 +729,7 @@ cmd_command(struct cmd_ctx *x)
         command_all(x);
         return;
     }
-    subcmd_run(x, command_subcmds, NELEM(command_subcmds), "COMMAND");
+    cmd_run_sub(x, command_subcmds, NELEM(command_subcmds), "COMMAND");
 }
 
 /* TIME: unix seconds and microseconds, two bulk strings. */
@@ -852,7 +826,7 @@ slowlog_help(struct cmd_ctx *x)
     reply_help(x, "SLOWLOG", lines);
 }
 
-static const struct subcmd slowlog_subcmds[] = {
+static const struct cmd_sub slowlog_subcmds[] = {
     {"slowlog|get", slowlog_get},
     {"slowlog|len", slowlog_len},
     {"slowlog|reset", slowlog_reset},
@@ -863,7 +837,7 @@ static const struct subcmd slowlog_subcmds[] = {
 void
 cmd_slowlog(struct cmd_ctx *x)
 {
-    subcmd_run(x, slowlog_subcmds, NELEM(slowlog_subcmds), "SLOWLOG");
+    cmd_run_sub(x, slowlog_subcmds, NELEM(slowlog_subcmds), "SLOWLOG");
 }
 
 /*

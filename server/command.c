@@ -345,6 +345,21 @@ out:
     }
 }
 
+void
+cmd_run_sub(struct cmd_ctx *x, const struct cmd_sub *tab, size_t n,
+            const char *upper)
+{
+    if (x->parent != NULL) {
+        for (size_t i = 0; i < n; i++) {
+            if (strcmp(tab[i].fullname, x->cmd->name) == 0) {
+                tab[i].fn(x);
+                return;
+            }
+        }
+    }
+    reply_unknown_subcommand(x, upper);
+}
+
 /* COMMAND's flag names, in Redis's order. */
 static const struct {
     unsigned flag;

@@ -89,6 +89,21 @@ const struct cmd_def *cmd_stats_def(size_t i);
  */
 void cmd_dispatch(struct conn *c, int argc, const struct rk_slice *argv);
 
+/* The handler of one subcommand row of commands.def. */
+struct cmd_sub {
+    const char *fullname;   /* "config|get", as in commands.def */
+    cmd_fn *fn;
+};
+
+/*
+ * Run the handler in tab (n entries) of the subcommand the dispatcher
+ * resolved: x->cmd is its commands.def row, whose arity is already
+ * checked. When argv[1] named no subcommand, reply Redis's "unknown
+ * subcommand ... Try UPPER HELP." (upper: the container's name).
+ */
+void cmd_run_sub(struct cmd_ctx *x, const struct cmd_sub *tab, size_t n,
+                 const char *upper);
+
 /* Run an already-checked command (EXEC runs its queue through this). */
 void cmd_call(struct cmd_ctx *x);
 
