@@ -216,56 +216,6 @@ fail(struct resp_reader *r, const char *msg)
     return RESP_EPROTO;
 }
 
-/* s[0, n) as a long long, written the way Redis writes one (string2ll():
- * no sign but '-', no leading zeros, no "-0"). Returns 1 on success. */
-static int
-parse_ll(const char *s, size_t n, long long *v)
-{
-    unsigned long long u = 0;
-    size_t i = 0;
-    int neg = 0;
-
-    if (n > 0 && s[0] == '-') {
-        neg = 1;
-        i = 1;
-    }
-    if (i == n || s[i] < '0' || s[i] > '9') {
-        return 0;
-    }
-    if (s[i] == '0') {
-        if (n == 1) {
-            *v = 0;
-            return 1;
-        }
-        return 0;
-    }
-    for (; i < n; i++) {
-        unsigned d;
-
-        if (s[i] < '0' || s[i] > '9') {
-            return 0;
-        }
-        d = (unsigned)(s[i] - '0');
-        if (u > (ULLONG_MAX - d) / 10) {
-            return 0;
-        }
-        u = u * 10 + d;
-    }
-    if (neg) {
-        if (u > (unsigned long long)LLONG_MAX + 1) {
-            return 0;
-        }
-        *v = u == (unsigned long long)LLONG_MAX + 1 ? LLONG_MIN
-                                                   : -(long long)u;
-    } else {
-        if (u > (unsigned long long)LLONG_MAX) {
-            return 0;
-        }
-        *v = (long long)u;
-    }
-    return 1;
-}
-
 /* Case-insensitive s[0, n) == lit. */
 static int
 eq_nocase(const char *s, size_t n, const char *lit)
@@ -513,7 +463,7 @@ simple_value(struct resp_reader *r, char t, const char *s, size_t n,
         break;
     case ':':
         node_set(&v, RESP_REPLY_INTEGER);
-        if (!parse_ll(s, n, &v.integer)) {
+        if (!resp_str2ll(s, n, &v.integer)) {
             return fail(r, "Protocol error: invalid integer");
         }
         break;
@@ -738,7 +688,7 @@ read_item(struct resp_reader *r)
     case '$':
     case '=':
     case '!':
-        if (!parse_ll(s, n, &v)) {
+        if (!resp_str2ll(s, n, &v)) {
             return fail(r, "Protocol error: invalid bulk length");
         }
         rc = open_bulk(r, t, v);
@@ -748,7 +698,7 @@ read_item(struct resp_reader *r)
     case '~':
     case '>':
     case '|':
-        if (!parse_ll(s, n, &v)) {
+        if (!resp_str2ll(s, n, &v)) {
             return fail(r, "Protocol error: invalid aggregate length");
         }
         rc = open_aggregate(r, t, v);

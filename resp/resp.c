@@ -63,13 +63,9 @@ fail(struct resp_parser *p, const char *msg)
     return RESP_EPROTO;
 }
 
-/*
- * Same result as Redis's string2ll(): optional '-', no '+', no leading
- * zeros (except "0" itself), no "-0", fewer than LONG_STR chars, must fit a
- * long long. Returns 1 with *out set, or 0.
- */
-static int
-parse_ll(const char *s, size_t n, long long *out)
+/* See resp.h. */
+int
+resp_str2ll(const char *s, size_t n, long long *out)
 {
     unsigned long long v;
     size_t i = 0;
@@ -278,7 +274,7 @@ nomem(struct resp_parser *p)
  * Read the header line that starts at offset h (relative to pos) and should
  * begin with c (the caller checks that byte). The usual "<c>digits\r" shape
  * is read and converted in one pass; anything else goes through find_eol()
- * and parse_ll(). On HDR_NUMBER and HDR_BAD, *cr is the offset of the CR.
+ * and resp_str2ll(). On HDR_NUMBER and HDR_BAD, *cr is the offset of the CR.
  */
 static int
 read_header(struct resp_parser *p, size_t h, char c, size_t *cr,
@@ -317,7 +313,7 @@ read_header(struct resp_parser *p, size_t h, char c, size_t *cr,
         return HDR_WAIT;
     }
     *cr = q;
-    return parse_ll(s + h + 1, q - h - 1, ll) ? HDR_NUMBER : HDR_BAD;
+    return resp_str2ll(s + h + 1, q - h - 1, ll) ? HDR_NUMBER : HDR_BAD;
 }
 
 /* Read one "*N" command (or continue it). RESP_OK, RESP_INCOMPLETE, SKIP,

@@ -181,6 +181,13 @@ int resp_add_verbatim(struct resp_buf *b, const char *fmt, const void *p,
 #define RESP_LD_MAX_CHARS (5 * 1024)
 
 /*
+ * Parse s[0, n) exactly as Redis's string2ll(): optional '-', no '+', no
+ * spaces, no leading zeros (except "0" itself), no "-0", at most 20 chars,
+ * must fit a long long. Returns 1 with *out set, or 0.
+ */
+int resp_str2ll(const char *s, size_t n, long long *out);
+
+/*
  * Format v the way Redis's INCRBYFLOAT and HINCRBYFLOAT do (ld2string() with
  * LD_STR_HUMAN): "%.17Lf", then trailing zeros after the point and a bare
  * point removed, "-0" written as "0", infinities as "inf"/"-inf"; never an

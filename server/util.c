@@ -11,63 +11,12 @@
 #include <string.h>
 #include <strings.h>
 
+#include "resp.h"
+
 int
 srv_str2ll(const char *s, size_t len, long long *out)
 {
-    const char *p = s;
-    size_t plen = 0;
-    int negative = 0;
-    unsigned long long v;
-
-    if (len == 0 || len > 20) {
-        return 0;
-    }
-    if (len == 1 && p[0] == '0') {
-        *out = 0;
-        return 1;
-    }
-    if (p[0] == '-') {
-        negative = 1;
-        p++;
-        plen++;
-        if (plen == len) {
-            return 0;
-        }
-    }
-    if (p[0] >= '1' && p[0] <= '9') {
-        v = (unsigned long long)(p[0] - '0');
-        p++;
-        plen++;
-    } else {
-        return 0;
-    }
-    while (plen < len && p[0] >= '0' && p[0] <= '9') {
-        if (v > ULLONG_MAX / 10) {
-            return 0;
-        }
-        v *= 10;
-        if (v > ULLONG_MAX - (unsigned long long)(p[0] - '0')) {
-            return 0;
-        }
-        v += (unsigned long long)(p[0] - '0');
-        p++;
-        plen++;
-    }
-    if (plen < len) {
-        return 0;
-    }
-    if (negative) {
-        if (v > (unsigned long long)LLONG_MAX + 1) {
-            return 0;
-        }
-        *out = (long long)(0ull - v);
-    } else {
-        if (v > (unsigned long long)LLONG_MAX) {
-            return 0;
-        }
-        *out = (long long)v;
-    }
-    return 1;
+    return resp_str2ll(s, len, out);
 }
 
 int
