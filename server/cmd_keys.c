@@ -24,7 +24,6 @@
 #include "util.h"
 
 /* Keys kept on the stack by multi-key commands before they allocate. */
-#define STACK_KEYS 16
 
 /* Keys compared pairwise for duplicates before sorting pays off. */
 #define DUP_SORT_MIN 32
@@ -42,32 +41,6 @@
 
 /* ---------------------------------------------------------------------- */
 /* Helpers */
-
-/* Run an op over every argument from argv[1] on. */
-static void
-run_all(struct cmd_ctx *x, unsigned flags, kv_apply_fn *apply, void *arg)
-{
-    struct kv_key stack[STACK_KEYS];
-    struct kv_key *keys = stack;
-    size_t n = (size_t)x->argc - 1;
-    struct kv_op op;
-
-    if (n > STACK_KEYS) {
-        keys = malloc(n * sizeof(*keys));
-        if (keys == NULL) {
-            reply_error(x, OOM_ERR);
-            return;
-        }
-    }
-    kv_op_init(&op, x, flags, keys, n, apply, arg);
-    for (size_t i = 0; i < n; i++) {
-        kv_key_from_arg(&op, i, &x->argv[i + 1]);
-    }
-    kv_run(&op);
-    if (keys != stack) {
-        free(keys);
-    }
-}
 
 /* Compare an option with a literal as strcasecmp() on the C string. */
 static int
@@ -164,11 +137,11 @@ mark_later_dups(const struct kv_key *keys, size_t n, unsigned char *later)
 static void
 del_apply(struct kv_op *op)
 {
-    unsigned char stack[STACK_KEYS];
+    unsigned char stack[KV_STACK_KEYS];
     unsigned char *later = stack;
     long long n = 0;
 
-    if (op->nkeys > STACK_KEYS) {
+    if (op->nkeys > KV_STACK_KEYS) {
         later = malloc(op->nkeys);
     }
     if (later == NULL || mark_later_dups(op->keys, op->nkeys, later) != 0) {
@@ -193,14 +166,14 @@ out:
 void
 cmd_del(struct cmd_ctx *x)
 {
-    run_all(x, KV_WRITE, del_apply, NULL);
+    kv_run_args(x, KV_WRITE, 1, 1, del_apply, NULL);
 }
 
 /* UNLINK key [key ...]: DEL (values are freed by the store anyway). */
 void
 cmd_unlink(struct cmd_ctx *x)
 {
-    run_all(x, KV_WRITE, del_apply, NULL);
+    kv_run_args(x, KV_WRITE, 1, 1, del_apply, NULL);
 }
 
 static void
@@ -218,14 +191,14 @@ exists_apply(struct kv_op *op)
 void
 cmd_exists(struct cmd_ctx *x)
 {
-    run_all(x, 0, exists_apply, NULL);
+    kv_run_args(x, 0, 1, 1, exists_apply, NULL);
 }
 
 /* TOUCH key [key ...]: as EXISTS (ringkv keeps no access times). */
 void
 cmd_touch(struct cmd_ctx *x)
 {
-    run_all(x, 0, exists_apply, NULL);
+    kv_run_args(x, 0, 1, 1, exists_apply, NULL);
 }
 
 static void

@@ -36,8 +36,6 @@
 #define WRONGTYPE_ERR \
     "-WRONGTYPE Operation against a key holding the wrong kind of value"
 
-/* Keys kept on the stack by MGET, MSET and MSETNX before they allocate. */
-#define STACK_KEYS 16
 
 /* Longest text of a long double that INCRBYFLOAT writes (Redis's
  * MAX_LONG_DOUBLE_CHARS). */
@@ -526,27 +524,7 @@ mget_apply(struct kv_op *op)
 void
 cmd_mget(struct cmd_ctx *x)
 {
-    struct kv_key stack[STACK_KEYS];
-    struct kv_key *keys = stack;
-    size_t n = (size_t)x->argc - 1;
-    struct kv_op op;
-
-    if (n > STACK_KEYS) {
-        keys = malloc(n * sizeof(*keys));
-        if (keys == NULL) {
-            reply_error(x, "-OOM command not allowed when used memory > "
-                        "'maxmemory'.");
-            return;
-        }
-    }
-    kv_op_init(&op, x, 0, keys, n, mget_apply, NULL);
-    for (size_t i = 0; i < n; i++) {
-        kv_key_from_arg(&op, i, &x->argv[i + 1]);
-    }
-    kv_run(&op);
-    if (keys != stack) {
-        free(keys);
-    }
+    kv_run_args(x, 0, 1, 1, mget_apply, NULL);
 }
 
 /*
@@ -584,32 +562,12 @@ mset_apply(struct kv_op *op)
 static void
 mset_generic(struct cmd_ctx *x, int nx)
 {
-    struct kv_key stack[STACK_KEYS];
-    struct kv_key *keys = stack;
-    size_t n = (size_t)(x->argc - 1) / 2;
-    struct kv_op op;
-
     if (x->argc % 2 == 0) {
         reply_arity_error(x, x->cmd->name);
         return;
     }
-    if (n > STACK_KEYS) {
-        keys = malloc(n * sizeof(*keys));
-        if (keys == NULL) {
-            reply_error(x, "-OOM command not allowed when used memory > "
-                        "'maxmemory'.");
-            return;
-        }
-    }
-    kv_op_init(&op, x, nx ? KV_WRITE : KV_WRITE | KV_BLIND, keys, n,
-            mset_apply, &nx);
-    for (size_t i = 0; i < n; i++) {
-        kv_key_from_arg(&op, i, &x->argv[1 + 2 * i]);
-    }
-    kv_run(&op);
-    if (keys != stack) {
-        free(keys);
-    }
+    kv_run_args(x, nx ? KV_WRITE : KV_WRITE | KV_BLIND, 1, 2, mset_apply,
+                &nx);
 }
 
 /* MSET key value [key value ...]: OK; every TTL is cleared. */

@@ -43,6 +43,35 @@ kv_run_key1(struct cmd_ctx *x, unsigned flags, kv_apply_fn *apply, void *arg)
     return kv_run(&op);
 }
 
+int
+kv_run_args(struct cmd_ctx *x, unsigned flags, int first, int step,
+            kv_apply_fn *apply, void *arg)
+{
+    struct kv_key stack[KV_STACK_KEYS];
+    struct kv_key *keys = stack;
+    size_t n = (size_t)((x->argc - first + step - 1) / step);
+    struct kv_op op;
+    int rc;
+
+    if (n > KV_STACK_KEYS) {
+        keys = malloc(n * sizeof(*keys));
+        if (keys == NULL) {
+            reply_error(x, "-OOM command not allowed when used memory > "
+                        "'maxmemory'.");
+            return RK_ENOMEM;
+        }
+    }
+    kv_op_init(&op, x, flags, keys, n, apply, arg);
+    for (size_t i = 0; i < n; i++) {
+        kv_key_from_arg(&op, i, &x->argv[first + (int)i * step]);
+    }
+    rc = kv_run(&op);
+    if (keys != stack) {
+        free(keys);
+    }
+    return rc;
+}
+
 void
 kv_key_from_arg(struct kv_op *op, size_t i, const struct rk_slice *arg)
 {

@@ -76,6 +76,16 @@ void kv_op_init(struct kv_op *op, struct cmd_ctx *x, unsigned flags,
 int kv_run_key1(struct cmd_ctx *x, unsigned flags, kv_apply_fn *apply,
                 void *arg);
 
+/*
+ * Run an op whose keys are argv[first], argv[first + step], ... up to the
+ * last argument (DEL and MGET: 1, 1; MSET: 1, 2). The keys live on the
+ * stack up to KV_STACK_KEYS, then in one allocation (an OOM error reply
+ * when that fails). As kv_run().
+ */
+#define KV_STACK_KEYS 16
+int kv_run_args(struct cmd_ctx *x, unsigned flags, int first, int step,
+                kv_apply_fn *apply, void *arg);
+
 /* Set key i of op from argv[argi] (slot computed here). */
 void kv_key_from_arg(struct kv_op *op, size_t i, const struct rk_slice *arg);
 
