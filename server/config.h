@@ -55,6 +55,7 @@ struct srv_config {
                                * is bounded by cache-size */
     char *maxmemory_policy;   /* always noeviction */
     long long tombstone_grace; /* seconds */
+    long long gossip_interval_ms; /* gossip round; startup only */
 
     pthread_mutex_t lock;     /* guards the strings against CONFIG SET */
 };

@@ -22,6 +22,8 @@
 #include <ev.h>
 
 #include "command.h"
+#include "gossip.h"
+#include "peer.h"
 #include "resp.h"
 #include "srv.h"
 #include "store.h"
@@ -613,10 +615,36 @@ info_errorstats(struct info_gen *g)
     free(t);
 }
 
+/*
+ * cluster_enabled is 1 when --seeds was given. ringkv adds the member
+ * count, the ALIVE count and one member_<i> line per member (the local
+ * failure detector's view).
+ */
 static void
 info_cluster(struct info_gen *g)
 {
-    info_add(g, "cluster_enabled:0\r\n");
+    struct srv_cluster_view v;
+    size_t alive = 0;
+
+    info_add(g, "cluster_enabled:%d\r\n", g->s->cluster_enabled);
+    if (srv_peers_view(g->s, &v) != RK_OK) {
+        g->oom = 1;
+        return;
+    }
+    for (size_t i = 0; i < v.n; i++) {
+        alive += v.members[i].liveness == GOSSIP_ALIVE;
+    }
+    info_add(g, "cluster_members:%zu\r\ncluster_alive:%zu\r\n", v.n,
+             alive);
+    for (size_t i = 0; i < v.n; i++) {
+        const struct gossip_member *m = &v.members[i];
+
+        info_add(g, "member_%zu:id=%s,addr=%s,zone=%s,state=%s,"
+                 "liveness=%s,phi=%.2f\r\n", i, m->id, m->addr, m->zone,
+                 gossip_state_name(m->state),
+                 gossip_liveness_name(m->liveness), v.phi[i]);
+    }
+    srv_peers_view_free(&v);
 }
 
 static void

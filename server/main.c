@@ -3,7 +3,8 @@
  * listen, run the workers, shut down cleanly.
  *
  * The main thread owns the listening socket and hands accepted connections
- * to the workers round robin; it also handles SIGTERM/SIGINT. The single
+ * to the workers round robin; it also handles SIGTERM/SIGINT, and owns the
+ * cluster port, gossip and the peer links (peer.c). The single
  * struct srv below is the only mutable global of the program.
  */
 #include <errno.h>
@@ -22,6 +23,8 @@
 
 #include "command.h"
 #include "config.h"
+#include "gossip.h"
+#include "peer.h"
 #include "scan.h"
 #include "srv.h"
 #include "store.h"
@@ -207,6 +210,83 @@ main_wake_cb(struct ev_loop *loop, ev_async *a, int revents)
     }
 }
 
+/*
+ * Split --seeds ("host:cport,...") into *out (n entries; the caller frees
+ * the array and its strings). Exits when memory runs out.
+ */
+static size_t
+parse_seeds(const char *list, char ***out)
+{
+    char **v = NULL;
+    size_t n = 0;
+    const char *p = list;
+
+    while (*p != '\0') {
+        const char *end = strchr(p, ',');
+        size_t len = end != NULL ? (size_t)(end - p) : strlen(p);
+        char **nv = realloc(v, (n + 1) * sizeof(*v));
+
+        if (nv == NULL || (nv[n] = strndup(p, len)) == NULL) {
+            die("%s%s", "out of memory", "");
+        }
+        v = nv;
+        n++;
+        p += len;
+        if (*p == ',') {
+            p++;
+        }
+    }
+    *out = v;
+    return n;
+}
+
+/*
+ * Start membership: create the gossip state and the peer links on the
+ * cluster port (already listening). Runs once, on the main thread, after
+ * s->main_loop is set.
+ */
+static void
+cluster_start(struct srv *s)
+{
+    struct gossip_options go;
+    char **seeds = NULL;
+    size_t nseeds = parse_seeds(s->cfg.seeds, &seeds);
+    char addr[GOSSIP_ADDR_MAX + 64];
+
+    s->cluster_enabled = nseeds > 0;
+    snprintf(addr, sizeof(addr), strchr(s->cfg.bind, ':') != NULL
+             ? "[%s]:%d" : "%s:%d", s->cfg.bind, s->cluster_port);
+    s->cluster_addr = strdup(addr);
+    s->peers = srv_peers_create(s);
+    if (s->peers == NULL || s->cluster_addr == NULL) {
+        die("%s%s", "out of memory", "");
+    }
+
+    memset(&go, 0, sizeof(go));
+    go.id = s->node_id;
+    go.addr = s->cluster_addr;
+    go.zone = s->cfg.zone;
+    /* No join/leave commands yet: every node owns its share at once. */
+    go.state = GOSSIP_UP;
+    go.generation = srv_mstime();
+    go.seeds = (const char *const *)seeds;
+    go.nseeds = nseeds;
+    go.transport.ctx = s->peers;
+    go.transport.send = srv_peers_send;
+    go.seed = (uint64_t)srv_ustime() ^ (uint64_t)getpid();
+    go.interval_ms = s->cfg.gossip_interval_ms;
+    s->gossip = gossip_create(&go);
+    for (size_t i = 0; i < nseeds; i++) {
+        free(seeds[i]);
+    }
+    free(seeds);
+    if (s->gossip == NULL) {
+        die("can't start membership for node '%s': %s", s->node_id,
+            "bad node id, zone or seed, or too many seeds");
+    }
+    srv_peers_start(s->peers);
+}
+
 static void
 usage(void)
 {
@@ -269,13 +349,19 @@ main(int argc, char **argv)
         snprintf(node_id, sizeof(node_id), "%s", s->cfg.node_id);
     }
     s->node_hash = hash32(node_id);
+    s->node_id = node_id;
     store_clock_init(&s->clock);
     pthread_mutex_init(&s->slowlog_lock, NULL);
+    pthread_mutex_init(&s->members_lock, NULL);
     srv_slowlog_resize(s, s->cfg.slowlog_max_len);
 
     /* Listen before opening the store: a busy port fails fast and leaves
      * the data dir alone. */
     s->listen_fd = listen_on(s->cfg.bind, s->cfg.port, s->cfg.tcp_backlog);
+    s->cluster_port = s->cfg.cluster_port != 0 ? s->cfg.cluster_port
+                                               : s->cfg.port + 10000;
+    s->peer_listen_fd = listen_on(s->cfg.bind, s->cluster_port,
+                                  s->cfg.tcp_backlog);
 
     memset(&so, 0, sizeof(so));
     so.dir = s->cfg.data_dir;
@@ -329,6 +415,7 @@ main(int argc, char **argv)
     ev_timer_init(&cron_watcher, cron_cb, 0.1, 0.1);
     cron_watcher.data = s;
     ev_timer_start(s->main_loop, &cron_watcher);
+    cluster_start(s);
     ev_signal_init(&sigterm_watcher, signal_cb, SIGTERM);
     ev_signal_start(s->main_loop, &sigterm_watcher);
     ev_signal_init(&sigint_watcher, signal_cb, SIGINT);
@@ -348,6 +435,9 @@ main(int argc, char **argv)
     ev_io_stop(s->main_loop, &accept_watcher);
     ev_timer_stop(s->main_loop, &cron_watcher);
     close(s->listen_fd);
+    srv_peers_destroy(s->peers);
+    gossip_destroy(s->gossip);
+    close(s->peer_listen_fd);
     srv_request_shutdown(s);
     for (int i = 0; i < s->nworkers; i++) {
         worker_join(s->workers[i]);
@@ -357,6 +447,10 @@ main(int argc, char **argv)
         worker_destroy(s->workers[i]);
     }
     free(s->workers);
+    free(s->members);
+    free(s->members_phi);
+    free(s->cluster_addr);
+    pthread_mutex_destroy(&s->members_lock);
     srv_scan_destroy(s->scan);
     srv_slowlog_resize(s, 0);
     free(s->slowlog);

@@ -19,6 +19,9 @@ struct worker;
 struct ev_loop;
 struct ev_async;
 struct srv_scan;
+struct srv_peers;
+struct gossip;
+struct gossip_member;
 
 #define SRV_RUN_ID_LEN 40
 
@@ -75,6 +78,23 @@ struct srv {
     long long ops_last_count;
     long long ops_last_ms;
     atomic_llong ops_per_sec;
+
+    /* Cluster membership (peer.c). gossip and peers belong to the main
+     * thread; workers read the snapshot below, which the main thread
+     * refreshes every gossip tick under members_lock. */
+    char *node_id;               /* --node-id or "bind:port"; read-only */
+    char *cluster_addr;          /* "bind:cport"; read-only */
+    int cluster_port;            /* resolved: never 0 */
+    int cluster_enabled;         /* --seeds was given; read-only */
+    int peer_listen_fd;
+    struct gossip *gossip;       /* main thread only */
+    struct srv_peers *peers;     /* main thread only */
+    pthread_mutex_t members_lock;   /* guards the five fields below */
+    struct gossip_member *members;  /* sorted by id; malloc()ed */
+    double *members_phi;         /* phi of members[i] */
+    size_t nmembers;
+    uint64_t gossip_sent;        /* messages sent / merged, for INFO */
+    uint64_t gossip_received;
 };
 
 /* Milliseconds and microseconds of wall-clock and monotonic time. */

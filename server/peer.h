@@ -1,0 +1,75 @@
+/*
+ * server/peer.h - the cluster port: peer links on the main loop and the
+ * transport that carries gossip over them.
+ *
+ * Incoming peers connect to cfg.bind:cluster_port and speak RESP2. The
+ * first command must be RKAUTH <secret> <node-id> (compared in constant
+ * time with --cluster-secret; an empty secret accepts any; +OK); after
+ * it, RKGOSSIP (merged into s->gossip, no reply) and PING (+PONG) are
+ * accepted. A wrong secret gets "-ERR cluster secret mismatch", any other
+ * command "-ERR unknown internal command"; both close the link, as
+ * does no RKAUTH within 10 s.
+ *
+ * Outgoing links are made on demand by srv_peers_send(), one per address:
+ * a non-blocking connect, RKAUTH first, then the queued messages. A
+ * failed link drops its queue and is retried after 100 ms, doubling up to
+ * 5 s. The queue is bounded (oldest dropped first). Everything here runs
+ * on the main thread; workers read the member snapshot through
+ * srv_peers_view().
+ */
+#ifndef SRV_PEER_H
+#define SRV_PEER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct srv;
+struct srv_peers;
+struct gossip_member;
+
+/*
+ * Create the peer state of s. s->main_loop and s->peer_listen_fd must be
+ * set; s->gossip may still be NULL (set it before srv_peers_start()).
+ * Returns NULL when memory runs out. Free with srv_peers_destroy().
+ */
+struct srv_peers *srv_peers_create(struct srv *s);
+
+/*
+ * Start accepting peers and the 100 ms gossip tick on s->main_loop. The
+ * first tick runs at once, so the snapshot exists before any client asks.
+ */
+void srv_peers_start(struct srv_peers *ps);
+
+/* Stop the watchers and close every link (not the listening socket). */
+void srv_peers_stop(struct srv_peers *ps);
+
+/* Free ps (stopping it first). NULL is a no-op. */
+void srv_peers_destroy(struct srv_peers *ps);
+
+/*
+ * The gossip transport's send(): queue a copy of data (len bytes) for the
+ * peer listening on addr ("host:cport"), connecting if needed. Never
+ * blocks (a host name that is not a numeric address is resolved with
+ * getaddrinfo()). ctx is the struct srv_peers. Returns 0, or -1 when the
+ * message could not be queued (out of memory, bad address).
+ */
+int srv_peers_send(void *ctx, const char *addr, const char *data,
+                   size_t len);
+
+/* A copy of the member snapshot, for workers (CLUSTER, INFO). */
+struct srv_cluster_view {
+    struct gossip_member *members;  /* sorted by id; n entries */
+    double *phi;                    /* phi of members[i] */
+    size_t n;
+    uint64_t sent;                  /* gossip messages sent */
+    uint64_t received;              /* gossip messages merged */
+};
+
+/*
+ * Copy the snapshot of s into *v (thread-safe). Returns RK_OK, or
+ * RK_ENOMEM (then *v is empty). Release with srv_peers_view_free().
+ */
+int srv_peers_view(struct srv *s, struct srv_cluster_view *v);
+void srv_peers_view_free(struct srv_cluster_view *v);
+
+#endif /* SRV_PEER_H */
