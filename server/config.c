@@ -1144,7 +1144,7 @@ cfg_flag(struct srv_config *cfg, int argc, char **argv, int *i, char *err,
     int rc = -1;
     int add;
 
-    add = cfg_str_add(&name, arg, eq ? (size_t)(eq - arg) : strlen(arg));
+    add = cfg_str_add(&name, arg, strcspn(arg, "="));
     (*i)++;
     if (add == RK_OK && eq == NULL && *i >= argc) {
         snprintf(err, errlen, PROG ": option --%s needs a value", name.p);
