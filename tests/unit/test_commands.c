@@ -6,6 +6,7 @@
 #include <check.h>
 #include <ctype.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +14,8 @@
 #include "conn.h"
 #include "reply.h"
 #include "resp.h"
+#include "ring.h"
+#include "scan.h"
 #include "util.h"
 #include "worker.h"
 
@@ -146,6 +149,37 @@ START_TEST(reply_slots_keep_pipeline_order)
 }
 END_TEST
 
+START_TEST(scan_cursor_parsing)
+{
+    uint64_t v;
+
+    /* Redis parses cursors with strtoul: sign allowed, "" is 0. */
+    ck_assert(srv_scan_parse_cursor("0", 1, &v) && v == 0);
+    ck_assert(srv_scan_parse_cursor("", 0, &v) && v == 0);
+    ck_assert(srv_scan_parse_cursor("+0", 2, &v) && v == 0);
+    ck_assert(srv_scan_parse_cursor("18446744073709551615", 20, &v) &&
+              v == UINT64_MAX);
+    ck_assert(!srv_scan_parse_cursor("18446744073709551616", 20, &v));
+    ck_assert(!srv_scan_parse_cursor("12x", 3, &v));
+    ck_assert(!srv_scan_parse_cursor(" 1", 2, &v));
+}
+END_TEST
+
+START_TEST(scan_pattern_pins_hash_tag_slot)
+{
+    /* A literal {tag} before any glob character pins the slot. */
+    ck_assert_int_eq(srv_scan_pattern_slot("{user1}:*", 9),
+                     ring_key_slot("user1", 5));
+    ck_assert_int_eq(srv_scan_pattern_slot("a{b}c?", 6),
+                     ring_key_slot("b", 1));
+    /* A glob before the tag, an empty tag, or no tag: any slot. */
+    ck_assert_int_eq(srv_scan_pattern_slot("*{user1}", 8), -1);
+    ck_assert_int_eq(srv_scan_pattern_slot("{}x", 3), -1);
+    ck_assert_int_eq(srv_scan_pattern_slot("user*", 5), -1);
+    ck_assert_int_eq(srv_scan_pattern_slot("{us?r}", 6), -1);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -161,6 +195,8 @@ main(void)
     tcase_add_test(tc, str2ld_refuses_junk);
     tcase_add_test(tc, error_funnel_adds_code_and_strips_newlines);
     tcase_add_test(tc, reply_slots_keep_pipeline_order);
+    tcase_add_test(tc, scan_cursor_parsing);
+    tcase_add_test(tc, scan_pattern_pins_hash_tag_slot);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
     srunner_run_all(sr, CK_ENV);
