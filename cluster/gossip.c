@@ -24,7 +24,7 @@
 #include "rk.h"
 
 #define LOG10_E 0.43429448190325182765  /* log10(e) = 1 / ln(10) */
-#define FIELDS 6                        /* wire fields per entry */
+#define FIELDS 7                        /* wire fields per entry */
 #define HEADER 3                        /* RKGOSSIP sender n */
 #define MAX_FANOUT 64
 #define MAX_WINDOW 100000u
@@ -37,6 +37,7 @@ static const char *const wire_states[] = {
 struct member {
     char id[GOSSIP_ID_MAX + 1];
     char addr[GOSSIP_ADDR_MAX + 1];
+    char client_addr[GOSSIP_ADDR_MAX + 1];
     char zone[GOSSIP_ZONE_MAX + 1];
     size_t id_len;
     enum gossip_state state;
@@ -88,6 +89,7 @@ struct gossip {
 struct entry {
     struct rk_slice id;
     struct rk_slice addr;
+    struct rk_slice client_addr;
     struct rk_slice zone;
     enum gossip_state state;
     int64_t generation;
@@ -201,15 +203,17 @@ parse_entry(const struct rk_slice *f, struct entry *e)
 
     if (!valid_name(f[0].ptr, f[0].len, 1, GOSSIP_ID_MAX) ||
         !valid_name(f[1].ptr, f[1].len, 1, GOSSIP_ADDR_MAX) ||
-        !valid_name(f[2].ptr, f[2].len, 0, GOSSIP_ZONE_MAX) ||
-        parse_state(f[3], &e->state) != RK_OK ||
-        parse_u63(f[4], &gen) != RK_OK ||
-        parse_u63(f[5], &e->heartbeat) != RK_OK) {
+        !valid_name(f[2].ptr, f[2].len, 1, GOSSIP_ADDR_MAX) ||
+        !valid_name(f[3].ptr, f[3].len, 0, GOSSIP_ZONE_MAX) ||
+        parse_state(f[4], &e->state) != RK_OK ||
+        parse_u63(f[5], &gen) != RK_OK ||
+        parse_u63(f[6], &e->heartbeat) != RK_OK) {
         return RK_EPROTO;
     }
     e->id = f[0];
     e->addr = f[1];
-    e->zone = f[2];
+    e->client_addr = f[2];
+    e->zone = f[3];
     e->generation = (int64_t)gen;
     return RK_OK;
 }
@@ -279,6 +283,10 @@ entry_cmp(const struct entry *e, const struct member *m)
         return e->state < m->state ? -1 : 1;
     }
     c = slice_cmp(e->addr, m->addr, strlen(m->addr));
+    if (c != 0) {
+        return c;
+    }
+    c = slice_cmp(e->client_addr, m->client_addr, strlen(m->client_addr));
     if (c != 0) {
         return c;
     }
@@ -442,7 +450,8 @@ member_free(struct member *m)
  */
 static struct member *
 member_insert(struct gossip *g, size_t at, struct rk_slice id,
-              struct rk_slice addr, struct rk_slice zone)
+              struct rk_slice addr, struct rk_slice client_addr,
+              struct rk_slice zone)
 {
     struct member *m = NULL;
 
@@ -476,6 +485,7 @@ member_insert(struct gossip *g, size_t at, struct rk_slice id,
     copy_slice(m->id, id);
     m->id_len = id.len;
     copy_slice(m->addr, addr);
+    copy_slice(m->client_addr, client_addr);
     copy_slice(m->zone, zone);
     memmove(g->members + at + 1, g->members + at,
             (g->n - at) * sizeof(*g->members));
@@ -513,7 +523,8 @@ merge(struct gossip *g, const struct entry *e, int64_t now)
             g->stats.dropped++;
             return RK_OK;
         }
-        m = member_insert(g, at, e->id, e->addr, e->zone);
+        m = member_insert(g, at, e->id, e->addr, e->client_addr,
+                          e->zone);
         if (m == NULL) {
             return RK_ENOMEM;
         }
@@ -534,6 +545,8 @@ merge(struct gossip *g, const struct entry *e, int64_t now)
     }
     changed = e->state != m->state ||
               slice_cmp(e->addr, m->addr, strlen(m->addr)) != 0 ||
+              slice_cmp(e->client_addr, m->client_addr,
+                        strlen(m->client_addr)) != 0 ||
               slice_cmp(e->zone, m->zone, strlen(m->zone)) != 0;
     if (e->generation != m->generation) {
         fd_reset(g, m, now);
@@ -544,6 +557,7 @@ merge(struct gossip *g, const struct entry *e, int64_t now)
     m->generation = e->generation;
     m->heartbeat = e->heartbeat;
     copy_slice(m->addr, e->addr);
+    copy_slice(m->client_addr, e->client_addr);
     copy_slice(m->zone, e->zone);
     if (changed) {
         g->version++;
@@ -571,6 +585,7 @@ encode(struct gossip *g)
 
         rc |= resp_add_bulk(b, m->id, m->id_len);
         rc |= resp_add_bulk_str(b, m->addr);
+        rc |= resp_add_bulk_str(b, m->client_addr);
         rc |= resp_add_bulk_str(b, m->zone);
         rc |= resp_add_bulk_str(b, wire_states[m->state]);
         rc |= resp_add_bulk_ll(b, (long long)m->generation);
@@ -686,6 +701,7 @@ options_valid(const struct gossip_options *o)
 {
     if (o == NULL || !valid_cstr(o->id, 1, GOSSIP_ID_MAX) ||
         !valid_cstr(o->addr, 1, GOSSIP_ADDR_MAX) ||
+        !valid_cstr(o->client_addr, 1, GOSSIP_ADDR_MAX) ||
         (o->zone != NULL && !valid_cstr(o->zone, 0, GOSSIP_ZONE_MAX)) ||
         o->transport.send == NULL || o->generation < 0 ||
         (unsigned)o->state > GOSSIP_LEFT || o->nseeds > GOSSIP_MAX_SEEDS ||
@@ -717,6 +733,7 @@ gossip_create(const struct gossip_options *o)
     struct gossip *g = NULL;
     struct rk_slice id;
     struct rk_slice addr;
+    struct rk_slice client_addr;
     struct rk_slice zone;
     struct member *self;
     int ok = 0;
@@ -738,9 +755,11 @@ gossip_create(const struct gossip_options *o)
     id.len = strlen(o->id);
     addr.ptr = o->addr;
     addr.len = strlen(o->addr);
+    client_addr.ptr = o->client_addr;
+    client_addr.len = strlen(o->client_addr);
     zone.ptr = o->zone != NULL ? o->zone : "";
     zone.len = strlen(zone.ptr);
-    self = member_insert(g, 0, id, addr, zone);
+    self = member_insert(g, 0, id, addr, client_addr, zone);
     if (self == NULL) {
         goto out;
     }
@@ -994,6 +1013,7 @@ gossip_members(const struct gossip *g, struct gossip_member **out,
 
         memcpy(v[i].id, m->id, sizeof(v[i].id));
         memcpy(v[i].addr, m->addr, sizeof(v[i].addr));
+        memcpy(v[i].client_addr, m->client_addr, sizeof(v[i].client_addr));
         memcpy(v[i].zone, m->zone, sizeof(v[i].zone));
         v[i].state = m->state;
         v[i].liveness = m->liveness;

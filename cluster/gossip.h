@@ -5,6 +5,8 @@
  *
  *   id          unique node id (--node-id)
  *   addr        "host:cport", where the node's cluster port listens
+ *   client_addr "host:port", where the node's client port listens (what
+ *               CLUSTER SLOTS / SHARDS / NODES show clients)
  *   zone        failure zone ("" = the one shared zone)
  *   state       JOINING, UP, LEAVING or LEFT: ownership. It changes only
  *               through an explicit join or leave (gossip_set_state(),
@@ -16,7 +18,8 @@
  *
  * Merge rule: for each id the entry with the greater (generation,
  * heartbeat) wins; equal pairs (only gossip_remove() makes them) are
- * ordered by state (LEFT greatest), then addr, then zone, byte-wise. The
+ * ordered by state (LEFT greatest), then addr, then client_addr, then
+ * zone, byte-wise. The
  * rule is a max over a total order, so any two nodes that have seen the
  * same entries hold the same table, whatever the order of arrival. A node
  * is the only authority on its own entry: if it is handed a greater entry
@@ -61,14 +64,16 @@
  * Message (RESP2 array of bulk strings, sent through the transport):
  *
  *   RKGOSSIP <sender-id> <n>
- *            <id> <addr> <zone> <state> <generation> <heartbeat>   (n times)
+ *            <id> <addr> <client-addr> <zone> <state> <generation>
+ *            <heartbeat>                                    (n times)
  *
  * state is JOINING, UP, LEAVING or LEFT; generation and heartbeat are
- * decimal, 0 .. 2^63-1; ids and addresses are 1 .. GOSSIP_ID_MAX /
+ * decimal, 0 .. 2^63-1; ids and both addresses are 1 .. GOSSIP_ID_MAX /
  * GOSSIP_ADDR_MAX bytes of printable ASCII without spaces, zones 0 ..
  * GOSSIP_ZONE_MAX such bytes; n <= GOSSIP_MAX_MEMBERS. Anything else makes
- * the whole message malformed (nothing of it is applied). A new format
- * will use a new command name.
+ * the whole message malformed (nothing of it is applied). (client-addr
+ * joined the entry before any release, under the same name; from now on
+ * a new format will use a new command name.)
  *
  * The module does no I/O and reads no clock: server/ passes a transport
  * and the monotonic time in ms to every call. It is not thread-safe: one
@@ -86,7 +91,7 @@ struct gossip;
 
 /* Limits on the wire and in the table. */
 #define GOSSIP_ID_MAX 128           /* bytes of a node id */
-#define GOSSIP_ADDR_MAX 256         /* bytes of "host:cport" */
+#define GOSSIP_ADDR_MAX 256         /* bytes of "host:cport" / "host:port" */
 #define GOSSIP_ZONE_MAX 64          /* bytes of a zone name */
 #define GOSSIP_MAX_MEMBERS 4096     /* entries in a table or a message */
 #define GOSSIP_MAX_SEEDS 256        /* addresses in the seed list */
@@ -129,6 +134,7 @@ struct gossip_transport {
 struct gossip_options {
     const char *id;             /* own node id (required) */
     const char *addr;           /* own "host:cport" (required) */
+    const char *client_addr;    /* own "host:port" (required) */
     const char *zone;           /* own zone; NULL means "" */
     enum gossip_state state;    /* own state at start, usually JOINING */
     int64_t generation;         /* >= 0; must grow across restarts: the
@@ -152,6 +158,7 @@ struct gossip_options {
 struct gossip_member {
     char id[GOSSIP_ID_MAX + 1];
     char addr[GOSSIP_ADDR_MAX + 1];
+    char client_addr[GOSSIP_ADDR_MAX + 1];
     char zone[GOSSIP_ZONE_MAX + 1];
     enum gossip_state state;
     enum gossip_liveness liveness;  /* as of the last call that took a
@@ -179,7 +186,7 @@ struct gossip_stats {
  *
  * Returns a struct the caller owns and frees with gossip_destroy(), or
  * NULL when memory runs out or an option is bad: a missing or invalid id,
- * addr, zone or seed (see the limits above), too many seeds, no
+ * addr, client_addr, zone or seed (see the limits above), too many seeds, no
  * transport.send, a negative generation or time, state > GOSSIP_LEFT,
  * phi_suspect > phi_threshold, or a negative phi.
  */
@@ -271,7 +278,7 @@ int gossip_members(const struct gossip *g, struct gossip_member **out,
 
 /*
  * Membership version: starts at 1 and grows whenever a member is added or
- * the id, addr, zone or state of one changes, never on heartbeat,
+ * the id, addr, client_addr, zone or state of one changes, never on heartbeat,
  * generation or liveness changes. server/ rebuilds the ring when it
  * differs from the one the ring was built at.
  */

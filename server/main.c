@@ -252,19 +252,25 @@ cluster_start(struct srv *s)
     char **seeds = NULL;
     size_t nseeds = parse_seeds(s->cfg.seeds, &seeds);
     char addr[GOSSIP_ADDR_MAX + 64];
+    char client_addr[GOSSIP_ADDR_MAX + 64];
 
     s->cluster_enabled = nseeds > 0;
     snprintf(addr, sizeof(addr), strchr(s->cfg.bind, ':') != NULL
              ? "[%s]:%d" : "%s:%d", s->cfg.bind, s->cluster_port);
     s->cluster_addr = strdup(addr);
+    snprintf(client_addr, sizeof(client_addr), strchr(s->cfg.bind, ':')
+             != NULL ? "[%s]:%d" : "%s:%d", s->cfg.bind, s->cfg.port);
+    s->client_addr = strdup(client_addr);
     s->peers = srv_peers_create(s);
-    if (s->peers == NULL || s->cluster_addr == NULL) {
+    if (s->peers == NULL || s->cluster_addr == NULL ||
+        s->client_addr == NULL) {
         die("%s%s", "out of memory", "");
     }
 
     memset(&go, 0, sizeof(go));
     go.id = s->node_id;
     go.addr = s->cluster_addr;
+    go.client_addr = s->client_addr;
     go.zone = s->cfg.zone;
     /* No join/leave commands yet: every node owns its share at once. */
     go.state = GOSSIP_UP;
@@ -450,6 +456,8 @@ main(int argc, char **argv)
     free(s->members);
     free(s->members_phi);
     free(s->cluster_addr);
+    free(s->client_addr);
+    srv_topology_release(s->topology);
     pthread_mutex_destroy(&s->members_lock);
     srv_scan_destroy(s->scan);
     srv_slowlog_resize(s, 0);

@@ -9,6 +9,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +21,7 @@
 
 #include "gossip.h"
 #include "resp.h"
+#include "ring.h"
 #include "rk.h"
 #include "srv.h"
 
@@ -582,12 +584,74 @@ srv_peers_send(void *ctx, const char *addr, const char *data, size_t len)
     return 0;
 }
 
-/* Copy the member table into the snapshot workers read. */
+struct srv_topology {
+    atomic_int refs;
+    struct ring *ring;      /* NULL when no member owns slots */
+};
+
+void
+srv_topology_release(struct srv_topology *t)
+{
+    if (t != NULL && atomic_fetch_sub(&t->refs, 1) == 1) {
+        ring_destroy(t->ring);
+        free(t);
+    }
+}
+
+/*
+ * Build the topology of the n members m (see peer.h for who owns slots).
+ * Returns it with one reference, or NULL when memory runs out.
+ */
+static struct srv_topology *
+topology_build(struct srv *s, const struct gossip_member *m, size_t n)
+{
+    struct srv_topology *t = calloc(1, sizeof(*t));
+    struct ring_member *rm = calloc(n > 0 ? n : 1, sizeof(*rm));
+    size_t k = 0;
+    int ok = 0;
+
+    if (t == NULL || rm == NULL) {
+        goto out;
+    }
+    atomic_init(&t->refs, 1);
+    for (size_t i = 0; i < n; i++) {
+        if (m[i].state == GOSSIP_UP || m[i].state == GOSSIP_LEAVING) {
+            rm[k].id = m[i].id;
+            rm[k].zone = m[i].zone;
+            k++;
+        }
+    }
+    if (k > 0) {
+        t->ring = ring_create(rm, k, RING_DEFAULT_VNODES,
+                              s->cfg.replicas > 0
+                                  ? (unsigned)s->cfg.replicas : 1);
+        if (t->ring == NULL) {
+            goto out;
+        }
+    }
+    ok = 1;
+out:
+    free(rm);
+    if (!ok) {
+        free(t);
+        t = NULL;
+    }
+    return t;
+}
+
+/*
+ * Copy the member table into the snapshot workers read, with a new ring
+ * when the membership changed (if that fails, the old one stays and the
+ * next tick tries again).
+ */
 static void
 snapshot(struct srv *s, int64_t now)
 {
     struct gossip_member *m = NULL;
     struct gossip_stats st;
+    struct srv_topology *topo = NULL;
+    struct srv_topology *old = NULL;
+    uint64_t version = gossip_version(s->gossip);
     double *phi;
     size_t n = 0;
 
@@ -603,7 +667,15 @@ snapshot(struct srv *s, int64_t now)
         phi[i] = gossip_phi(s->gossip, m[i].id, now);
     }
     gossip_stats(s->gossip, &st);
+    if (s->topology == NULL || s->topology_version != version) {
+        topo = topology_build(s, m, n);
+    }
     pthread_mutex_lock(&s->members_lock);
+    if (topo != NULL) {
+        old = s->topology;
+        s->topology = topo;
+        s->topology_version = version;
+    }
     free(s->members);
     free(s->members_phi);
     s->members = m;
@@ -612,6 +684,7 @@ snapshot(struct srv *s, int64_t now)
     s->gossip_sent = st.sent;
     s->gossip_received = st.received;
     pthread_mutex_unlock(&s->members_lock);
+    srv_topology_release(old);
 }
 
 static void
@@ -714,6 +787,11 @@ srv_peers_view(struct srv *s, struct srv_cluster_view *v)
     }
     v->sent = s->gossip_sent;
     v->received = s->gossip_received;
+    if (s->topology != NULL) {
+        atomic_fetch_add(&s->topology->refs, 1);
+        v->topology = s->topology;
+        v->ring = s->topology->ring;
+    }
 out:
     pthread_mutex_unlock(&s->members_lock);
     if (rc != RK_OK) {
@@ -727,5 +805,6 @@ srv_peers_view_free(struct srv_cluster_view *v)
 {
     free(v->members);
     free(v->phi);
+    srv_topology_release(v->topology);
     memset(v, 0, sizeof(*v));
 }

@@ -26,6 +26,7 @@
 struct srv;
 struct srv_peers;
 struct gossip_member;
+struct ring;
 
 /*
  * Create the peer state of s. s->main_loop and s->peer_listen_fd must be
@@ -56,6 +57,21 @@ void srv_peers_destroy(struct srv_peers *ps);
 int srv_peers_send(void *ctx, const char *addr, const char *data,
                    size_t len);
 
+/*
+ * The ring the cluster is routed by. The main thread builds a new one at
+ * start and whenever gossip_version() changes, from the members that own
+ * slots: UP and LEAVING ones (a LEAVING node still holds its data while
+ * it hands it over, so it keeps serving until it is LEFT; a JOINING one
+ * holds nothing yet), with RING_DEFAULT_VNODES tokens each and
+ * cfg.replicas replicas. It is immutable once published in s->topology
+ * and reference-counted: the main thread swaps it under members_lock and
+ * drops its reference; readers take one in srv_peers_view().
+ */
+struct srv_topology;
+
+/* Drop one reference; the last one frees the ring. NULL is a no-op. */
+void srv_topology_release(struct srv_topology *t);
+
 /* A copy of the member snapshot, for workers (CLUSTER, INFO). */
 struct srv_cluster_view {
     struct gossip_member *members;  /* sorted by id; n entries */
@@ -63,11 +79,16 @@ struct srv_cluster_view {
     size_t n;
     uint64_t sent;                  /* gossip messages sent */
     uint64_t received;              /* gossip messages merged */
+    const struct ring *ring;        /* built from members; NULL if none
+                                     * owns slots; valid until
+                                     * srv_peers_view_free() */
+    struct srv_topology *topology;  /* the reference that keeps ring */
 };
 
 /*
- * Copy the snapshot of s into *v (thread-safe). Returns RK_OK, or
- * RK_ENOMEM (then *v is empty). Release with srv_peers_view_free().
+ * Copy the snapshot of s into *v (thread-safe), with a reference to the
+ * ring built from the same members. Returns RK_OK, or RK_ENOMEM (then *v
+ * is empty). Release with srv_peers_view_free().
  */
 int srv_peers_view(struct srv *s, struct srv_cluster_view *v);
 void srv_peers_view_free(struct srv_cluster_view *v);

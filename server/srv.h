@@ -22,6 +22,7 @@ struct srv_scan;
 struct srv_peers;
 struct gossip;
 struct gossip_member;
+struct srv_topology;
 
 #define SRV_RUN_ID_LEN 40
 
@@ -84,17 +85,22 @@ struct srv {
      * refreshes every gossip tick under members_lock. */
     char *node_id;               /* --node-id or "bind:port"; read-only */
     char *cluster_addr;          /* "bind:cport"; read-only */
+    char *client_addr;           /* "bind:port", gossiped; read-only */
     int cluster_port;            /* resolved: never 0 */
     int cluster_enabled;         /* --seeds was given; read-only */
     int peer_listen_fd;
     struct gossip *gossip;       /* main thread only */
     struct srv_peers *peers;     /* main thread only */
-    pthread_mutex_t members_lock;   /* guards the five fields below */
+    pthread_mutex_t members_lock;   /* guards the six fields below */
     struct gossip_member *members;  /* sorted by id; malloc()ed */
     double *members_phi;         /* phi of members[i] */
     size_t nmembers;
     uint64_t gossip_sent;        /* messages sent / merged, for INFO */
     uint64_t gossip_received;
+    struct srv_topology *topology;  /* ring of the members above (peer.h);
+                                     * swapped, never changed in place */
+    uint64_t topology_version;   /* main thread only: gossip_version()
+                                  * the topology was built at */
 };
 
 /* Milliseconds and microseconds of wall-clock and monotonic time. */

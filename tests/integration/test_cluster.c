@@ -1,9 +1,10 @@
 /*
  * tests/integration/test_cluster.c - ringkv only: CLUSTER MYID, KEYSLOT,
- * INFO, NODES and HELP on one node; three nodes on loopback that find
- * each other by gossip, see a kill -9'd node go down and come back; the
- * cluster port refuses a wrong secret; internal commands are unknown on
- * the client port.
+ * INFO, NODES, SLOTS, SHARDS and HELP on one node; three nodes on
+ * loopback that find each other by gossip, agree on the ring (SLOTS,
+ * SHARDS and NODES cover every slot once, three replicas each), see a
+ * kill -9'd node go down and come back; the cluster port refuses a wrong
+ * secret; internal commands are unknown on the client port.
  */
 #include "harness.h"
 
@@ -17,6 +18,8 @@
 
 #define NNODES 3
 #define SECRET "rk-cluster-test"
+#define NSLOTS 16384
+#define TEXT_MAX (1 << 20)      /* CLUSTER NODES of three nodes: ~60 KB */
 
 /* A raw blocking socket to a loopback port; fails the test if it can't. */
 static int
@@ -101,8 +104,9 @@ static long long
 wait_alive(struct rk_server **nodes, int n, int want, long long timeout_ms)
 {
     long long start = rk_now_ms();
-    char text[4096];
+    char *text = malloc(TEXT_MAX);
 
+    ck_assert_ptr_nonnull(text);
     while (rk_now_ms() - start < timeout_ms) {
         int ok = 1;
 
@@ -112,16 +116,256 @@ wait_alive(struct rk_server **nodes, int n, int want, long long timeout_ms)
             }
             ok = cluster_alive(nodes[i]) == want;
             if (ok) {
-                cluster_nodes(nodes[i], text, sizeof(text));
+                cluster_nodes(nodes[i], text, TEXT_MAX);
                 ok = count_lines(text) == NNODES;
             }
         }
         if (ok) {
+            free(text);
             return rk_now_ms() - start;
         }
         rk_sleep_ms(100);
     }
+    free(text);
     return -1;
+}
+
+/* Whether two replies are equal in type and content, recursively. */
+static int
+reply_equal(const redisReply *a, const redisReply *b)
+{
+    if (a->type != b->type) {
+        return 0;
+    }
+    switch (a->type) {
+    case REDIS_REPLY_INTEGER:
+        return a->integer == b->integer;
+    case REDIS_REPLY_ARRAY:
+        if (a->elements != b->elements) {
+            return 0;
+        }
+        for (size_t i = 0; i < a->elements; i++) {
+            if (!reply_equal(a->element[i], b->element[i])) {
+                return 0;
+            }
+        }
+        return 1;
+    case REDIS_REPLY_NIL:
+        return 1;
+    default:
+        return a->len == b->len && memcmp(a->str, b->str, a->len) == 0;
+    }
+}
+
+/* Index of the node with client port `port` and 40-hex name `hex` among
+ * n nodes, or -1. */
+static int
+node_of(const int *ports, char hexes[][41], int n, long long port,
+        const char *hex)
+{
+    for (int i = 0; i < n; i++) {
+        if (ports[i] == port && strcmp(hexes[i], hex) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+/*
+ * Check a CLUSTER SLOTS reply against n nodes with client ports ports[]
+ * and names hexes[]: ranges in order, covering every slot exactly once,
+ * each with `want` distinct known nodes as [ip, port, id, []]. Returns 1
+ * if it holds; 0 (with a note on stderr) if not.
+ */
+static int
+slots_ok(const redisReply *r, const int *ports, char hexes[][41], int n,
+         int want)
+{
+    long long next = 0;
+
+    if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements == 0) {
+        return 0;
+    }
+    for (size_t i = 0; i < r->elements; i++) {
+        const redisReply *e = r->element[i];
+        int seen[NNODES] = { 0 };
+
+        if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 + (size_t)want ||
+            e->element[0]->type != REDIS_REPLY_INTEGER ||
+            e->element[1]->type != REDIS_REPLY_INTEGER ||
+            e->element[0]->integer != next ||
+            e->element[1]->integer < next) {
+            fprintf(stderr, "slots: bad range %zu\n", i);
+            return 0;
+        }
+        next = e->element[1]->integer + 1;
+        for (int k = 0; k < want; k++) {
+            const redisReply *nd = e->element[2 + k];
+            int idx;
+
+            if (nd->type != REDIS_REPLY_ARRAY || nd->elements != 4 ||
+                nd->element[0]->type != REDIS_REPLY_STRING ||
+                strcmp(nd->element[0]->str, "127.0.0.1") != 0 ||
+                nd->element[1]->type != REDIS_REPLY_INTEGER ||
+                nd->element[2]->type != REDIS_REPLY_STRING ||
+                nd->element[3]->type != REDIS_REPLY_ARRAY ||
+                nd->element[3]->elements != 0) {
+                fprintf(stderr, "slots: bad node in range %zu\n", i);
+                return 0;
+            }
+            idx = node_of(ports, hexes, n, nd->element[1]->integer,
+                          nd->element[2]->str);
+            if (idx < 0 || seen[idx]) {
+                fprintf(stderr, "slots: unknown or repeated node\n");
+                return 0;
+            }
+            seen[idx] = 1;
+        }
+    }
+    return next == NSLOTS;
+}
+
+/*
+ * Parse CLUSTER NODES text of n nodes: every line is
+ * "<hex> 127.0.0.1:<port>@<cport> <flags> - 0 0 0 connected <slots>",
+ * with a known (port, hex), cport = cports[i]; the slot ranges of all
+ * lines cover every slot exactly once. Fills hexes[] from the lines.
+ */
+static void
+check_nodes_text(const char *text, const int *ports, const int *cports,
+                 char hexes[][41], int n)
+{
+    static unsigned char owner[NSLOTS];
+    const char *line = text;
+    int lines = 0;
+
+    memset(owner, 0, sizeof(owner));
+    while (*line != '\0') {
+        const char *eol = strchr(line, '\n');
+        char hex[41];
+        char flags[64];
+        int port;
+        int cport;
+        int pos = 0;
+        int idx = -1;
+
+        ck_assert_ptr_nonnull(eol);
+        ck_assert_int_eq(sscanf(line, "%40s 127.0.0.1:%d@%d %63s - 0 0 0 "
+                                "connected%n", hex, &port, &cport, flags,
+                                &pos), 4);
+        ck_assert_int_gt(pos, 0);
+        ck_assert_int_eq((int)strspn(hex, "0123456789abcdef"), 40);
+        ck_assert(strcmp(flags, "master") == 0 ||
+                  strcmp(flags, "myself,master") == 0);
+        for (int i = 0; i < n; i++) {
+            if (ports[i] == port) {
+                idx = i;
+            }
+        }
+        ck_assert_int_ge(idx, 0);
+        ck_assert_int_eq(cport, cports[idx]);
+        if (hexes[idx][0] == '\0') {
+            snprintf(hexes[idx], 41, "%s", hex);
+        }
+        ck_assert_str_eq(hexes[idx], hex);
+        for (const char *p = line + pos; p < eol;) {
+            long a;
+            long b;
+            char *end;
+
+            ck_assert_int_eq(*p, ' ');
+            a = strtol(p + 1, &end, 10);
+            b = a;
+            if (*end == '-') {
+                b = strtol(end + 1, &end, 10);
+            }
+            ck_assert(a >= 0 && a <= b && b < NSLOTS);
+            for (long s = a; s <= b; s++) {
+                ck_assert_int_eq(owner[s], 0);
+                owner[s] = (unsigned char)(idx + 1);
+            }
+            p = end;
+        }
+        lines++;
+        line = eol + 1;
+    }
+    ck_assert_int_eq(lines, n);
+    for (int s = 0; s < NSLOTS; s++) {
+        ck_assert_msg(owner[s] != 0, "slot %d has no primary", s);
+    }
+}
+
+/* The value of field `name` in a flat RESP2 map, or NULL. */
+static const redisReply *
+map_get(const redisReply *m, const char *name)
+{
+    ck_assert_int_eq(m->type, REDIS_REPLY_ARRAY);
+    ck_assert_uint_eq(m->elements % 2, 0);
+    for (size_t i = 0; i < m->elements; i += 2) {
+        if (m->element[i]->type == REDIS_REPLY_STRING &&
+            strcmp(m->element[i]->str, name) == 0) {
+            return m->element[i + 1];
+        }
+    }
+    return NULL;
+}
+
+/*
+ * Check a CLUSTER SHARDS reply: every shard has "slots" (pairs) and
+ * "nodes" (want maps of id, port, ip, endpoint, role, replication-offset,
+ * health; the first the master); the slots cover every slot once.
+ */
+static void
+check_shards(const redisReply *r, const int *ports, char hexes[][41], int n,
+             int want)
+{
+    static unsigned char seen[NSLOTS];
+
+    memset(seen, 0, sizeof(seen));
+    rk_assert_array(r, -1);
+    ck_assert_uint_gt(r->elements, 0);
+    for (size_t i = 0; i < r->elements; i++) {
+        const redisReply *sh = r->element[i];
+        const redisReply *slots;
+        const redisReply *nodes;
+
+        ck_assert_uint_eq(sh->elements, 4);
+        slots = map_get(sh, "slots");
+        nodes = map_get(sh, "nodes");
+        ck_assert_ptr_nonnull(slots);
+        ck_assert_ptr_nonnull(nodes);
+        ck_assert_uint_eq(slots->elements % 2, 0);
+        for (size_t k = 0; k < slots->elements; k += 2) {
+            long long a = slots->element[k]->integer;
+            long long b = slots->element[k + 1]->integer;
+
+            ck_assert(a >= 0 && a <= b && b < NSLOTS);
+            for (long long s = a; s <= b; s++) {
+                ck_assert_int_eq(seen[s], 0);
+                seen[s] = 1;
+            }
+        }
+        ck_assert_uint_eq(nodes->elements, (size_t)want);
+        for (size_t k = 0; k < nodes->elements; k++) {
+            const redisReply *nd = nodes->element[k];
+            const redisReply *v;
+
+            ck_assert_uint_eq(nd->elements, 14);
+            v = map_get(nd, "port");
+            ck_assert_ptr_nonnull(v);
+            ck_assert_int_ge(node_of(ports, hexes, n, v->integer,
+                                     map_get(nd, "id")->str), 0);
+            ck_assert_str_eq(map_get(nd, "ip")->str, "127.0.0.1");
+            ck_assert_str_eq(map_get(nd, "endpoint")->str, "127.0.0.1");
+            ck_assert_str_eq(map_get(nd, "role")->str,
+                             k == 0 ? "master" : "replica");
+            ck_assert_int_eq(map_get(nd, "replication-offset")->integer, 0);
+            ck_assert_str_eq(map_get(nd, "health")->str, "online");
+        }
+    }
+    for (int s = 0; s < NSLOTS; s++) {
+        ck_assert_msg(seen[s], "slot %d in no shard", s);
+    }
 }
 
 START_TEST(single_node_commands)
@@ -129,7 +373,8 @@ START_TEST(single_node_commands)
     struct rk_server *srv;
     redisContext *c;
     redisReply *r;
-    char val[64];
+    char val[96];
+    char hex[1][41];
     const char *const args[] = { "--node-id", "solo", NULL };
 
     RK_REQUIRE_RINGKV();
@@ -162,9 +407,23 @@ START_TEST(single_node_commands)
     ck_assert_int_eq(r->str[40], ' ');
     ck_assert_int_eq((int)strspn(r->str, "0123456789abcdef"), 40);
     snprintf(val, sizeof(val), " 127.0.0.1:%d@%d myself,master - 0 0 0 "
-             "connected\n", srv->port, srv->port + 10000);
+             "connected 0-16383\n", srv->port, srv->port + 10000);
     ck_assert_str_eq(r->str + 40, val);
+    snprintf(hex[0], sizeof(hex[0]), "%.40s", r->str);
     freeReplyObject(r);
+
+    /* One range, the node itself as primary, no replicas. */
+    r = rk_cmd(c, "CLUSTER SLOTS");
+    ck_assert(slots_ok(r, &srv->port, hex, 1, 1));
+    ck_assert_uint_eq(r->elements, 1);
+    ck_assert_int_eq(r->element[0]->element[1]->integer, NSLOTS - 1);
+    freeReplyObject(r);
+    r = rk_cmd(c, "CLUSTER SHARDS");
+    check_shards(r, &srv->port, hex, 1, 1);
+    ck_assert_uint_eq(r->elements, 1);
+    freeReplyObject(r);
+    rk_cmd_error(c, "ERR wrong number of arguments for 'cluster|slots' "
+                 "command", "CLUSTER SLOTS x");
 
     r = rk_cmd(c, "CLUSTER HELP");
     rk_assert_array(r, -1);
@@ -200,11 +459,15 @@ START_TEST(three_nodes_gossip)
     char cport[NNODES][16];
     char id[NNODES][8];
     char seeds[128];
-    char text[4096];
+    char *text = malloc(TEXT_MAX);
+    char hexes[NNODES][41];
+    int ports[NNODES];
+    int cports[NNODES];
     long long took;
     int fd;
 
     RK_REQUIRE_RINGKV();
+    ck_assert_ptr_nonnull(text);
     for (int i = 0; i < NNODES; i++) {
         int p;
         int dup;
@@ -225,16 +488,55 @@ START_TEST(three_nodes_gossip)
         const char *const args[] = {
             "--node-id", id[i], "--cluster-port", cport[i], "--seeds", seeds,
             "--cluster-secret", SECRET, "--gossip-interval-ms", "100",
-            "--threads", "1", NULL
+            "--threads", "1", "--replicas", "3", NULL
         };
         nodes[i] = rk_server_start(args);
+        ports[i] = nodes[i]->port;
+        cports[i] = atoi(cport[i]);
+        hexes[i][0] = '\0';
     }
 
     /* Everyone finds everyone. */
     took = wait_alive(nodes, NNODES, NNODES, 10000);
     ck_assert_msg(took >= 0, "3 nodes did not see each other in 10 s");
-    cluster_nodes(nodes[0], text, sizeof(text));
+    cluster_nodes(nodes[0], text, TEXT_MAX);
     ck_assert_ptr_nonnull(strstr(text, "myself,master"));
+
+    /* Every node shows the same ring: each slot once, three replicas. */
+    for (int i = 0; i < NNODES; i++) {
+        cluster_nodes(nodes[i], text, TEXT_MAX);
+        check_nodes_text(text, ports, cports, hexes, NNODES);
+    }
+    {
+        redisContext *c[NNODES];
+        redisReply *r[NNODES];
+        long long start = rk_now_ms();
+        int same = 0;
+
+        for (int i = 0; i < NNODES; i++) {
+            c[i] = rk_connect(nodes[i]);
+        }
+        while (!same && rk_now_ms() - start < 10000) {
+            for (int i = 0; i < NNODES; i++) {
+                r[i] = rk_cmd(c[i], "CLUSTER SLOTS");
+            }
+            same = slots_ok(r[0], ports, hexes, NNODES, NNODES) &&
+                   reply_equal(r[0], r[1]) && reply_equal(r[0], r[2]);
+            for (int i = 0; i < NNODES; i++) {
+                freeReplyObject(r[i]);
+            }
+            if (!same) {
+                rk_sleep_ms(100);
+            }
+        }
+        ck_assert_msg(same, "CLUSTER SLOTS differ or are wrong after 10 s");
+        r[0] = rk_cmd(c[1], "CLUSTER SHARDS");
+        check_shards(r[0], ports, hexes, NNODES, NNODES);
+        freeReplyObject(r[0]);
+        for (int i = 0; i < NNODES; i++) {
+            redisFree(c[i]);
+        }
+    }
     {
         redisContext *c = rk_connect(nodes[1]);
         redisReply *r = rk_cmd(c, "INFO cluster");
@@ -282,11 +584,11 @@ START_TEST(three_nodes_gossip)
         for (int i = 0; i < NNODES - 1; i++) {
             do {
                 rk_sleep_ms(100);
-                cluster_nodes(nodes[i], text, sizeof(text));
-            } while (strstr(text, "master,fail? - 0 0 0 disconnected\n")
+                cluster_nodes(nodes[i], text, TEXT_MAX);
+            } while (strstr(text, "master,fail? - 0 0 0 disconnected")
                      == NULL && rk_now_ms() - start < 40000);
             ck_assert_msg(strstr(text, "master,fail? - 0 0 0 "
-                                 "disconnected\n") != NULL,
+                                 "disconnected") != NULL,
                           "n3 not DOWN for n%d within 40 s", i + 1);
         }
     }
@@ -299,6 +601,7 @@ START_TEST(three_nodes_gossip)
     for (int i = 0; i < NNODES; i++) {
         rk_server_stop(nodes[i]);
     }
+    free(text);
 }
 END_TEST
 

@@ -47,6 +47,7 @@ struct node {
     int64_t phase;      /* ticks when (now + phase) % TICK_MS == 0 */
     char id[24];
     char addr[48];
+    char client_addr[48];
     char zone[16];
     uint64_t received;  /* messages delivered to it */
 };
@@ -156,6 +157,7 @@ node_start(struct net *net, int i, int64_t generation,
     memset(&o, 0, sizeof(o));
     o.id = nd->id;
     o.addr = nd->addr;
+    o.client_addr = nd->client_addr;
     o.zone = nd->zone;
     o.state = state;
     o.generation = generation;
@@ -189,6 +191,8 @@ net_init(struct net *net, int n, uint64_t gossip_seed, uint64_t net_seed)
         nd->phase = (i * 37) % TICK_MS / STEP_MS * STEP_MS;
         snprintf(nd->id, sizeof(nd->id), "node-%d", i);
         snprintf(nd->addr, sizeof(nd->addr), "10.0.0.%d:17000", i);
+        snprintf(nd->client_addr, sizeof(nd->client_addr),
+                 "10.0.0.%d:7000", i);
         snprintf(nd->zone, sizeof(nd->zone), "z%d", i % 3);
         net->seeds[i] = nd->addr;
     }
@@ -304,7 +308,8 @@ net_set_loss(struct net *net, double p)
 /* ---- views ------------------------------------------------------------ */
 
 /* Whether every running node lists exactly the ids of nodes [0, want) with
- * the same addr, zone and state as every other running node. */
+ * the same addr, client_addr, zone and state as every other running
+ * node. */
 static int
 tables_agree(struct net *net, int want)
 {
@@ -330,6 +335,7 @@ tables_agree(struct net *net, int want)
             for (size_t k = 0; k < n && ok; k++) {
                 ok = strcmp(v[k].id, ref[k].id) == 0 &&
                      strcmp(v[k].addr, ref[k].addr) == 0 &&
+                     strcmp(v[k].client_addr, ref[k].client_addr) == 0 &&
                      strcmp(v[k].zone, ref[k].zone) == 0 &&
                      v[k].state == ref[k].state;
             }
@@ -513,8 +519,10 @@ START_TEST(five_nodes_converge)
         ck_assert(m.self);
         ck_assert_str_eq(m.addr, net.nodes[i].addr);
         ck_assert_str_eq(m.zone, net.nodes[i].zone);
+        ck_assert_str_eq(m.client_addr, net.nodes[i].client_addr);
         ck_assert(member_state(&net, (i + 1) % 5, i, &m));
         ck_assert(!m.self);
+        ck_assert_str_eq(m.client_addr, net.nodes[i].client_addr);
         ck_assert_int_eq(m.state, GOSSIP_UP);
         ck_assert_int_eq(m.liveness, GOSSIP_ALIVE);
     }
@@ -827,6 +835,7 @@ lone_node(struct sink *s, const char *const *seeds, size_t nseeds)
     memset(&o, 0, sizeof(o));
     o.id = "a";
     o.addr = "h:1";
+    o.client_addr = "c:1";
     o.state = GOSSIP_UP;
     o.generation = 100;
     o.seeds = seeds;
@@ -859,12 +868,12 @@ heartbeat_from_b(struct gossip *g, int64_t now, uint64_t hb)
     char hbs[24];
     const char *argv[] = {
         "RKGOSSIP", "b", "2",
-        "a", "h:1", "", "UP", "100", "0",
-        "b", "h:2", "z", "UP", "7", hbs,
+        "a", "h:1", "c:1", "", "UP", "100", "0",
+        "b", "h:2", "c:2", "z", "UP", "7", hbs,
     };
 
     snprintf(hbs, sizeof(hbs), "%llu", (unsigned long long)hb);
-    return recv_strs(g, now, 15, argv);
+    return recv_strs(g, now, 17, argv);
 }
 
 START_TEST(phi_regular_and_silent)
@@ -981,24 +990,24 @@ START_TEST(merge_rule)
     struct gossip_member *v;
     size_t n;
     const char *newer[] = {
-        "RKGOSSIP", "c", "1", "b", "h:2", "z", "UP", "7", "5",
+        "RKGOSSIP", "c", "1", "b", "h:2", "c:2", "z", "UP", "7", "5",
     };
     const char *older[] = {
-        "RKGOSSIP", "c", "1", "b", "h:9", "y", "LEFT", "7", "4",
+        "RKGOSSIP", "c", "1", "b", "h:9", "c:9", "y", "LEFT", "7", "4",
     };
     const char *moved[] = {
-        "RKGOSSIP", "c", "1", "b", "h:3", "z", "UP", "8", "0",
+        "RKGOSSIP", "c", "1", "b", "h:3", "c:3", "z", "UP", "8", "0",
     };
     const char *tie_left[] = {
-        "RKGOSSIP", "c", "1", "b", "h:3", "z", "LEFT", "8", "0",
+        "RKGOSSIP", "c", "1", "b", "h:3", "c:3", "z", "LEFT", "8", "0",
     };
 
     ck_assert_uint_eq(gossip_version(g), 1);
-    ck_assert_int_eq(recv_strs(g, 0, 9, newer), RK_OK);
+    ck_assert_int_eq(recv_strs(g, 0, 10, newer), RK_OK);
     ck_assert_uint_eq(gossip_version(g), 2);
     /* "a" is not in the message: a answers, but c is unknown to it. */
     ck_assert_uint_eq(s.sent, 0);
-    ck_assert_int_eq(recv_strs(g, 0, 9, older), RK_OK);
+    ck_assert_int_eq(recv_strs(g, 0, 10, older), RK_OK);
     ck_assert_int_eq(gossip_members(g, &v, &n), RK_OK);
     ck_assert_uint_eq(n, 2);
     ck_assert_str_eq(v[0].id, "a");
@@ -1009,11 +1018,11 @@ START_TEST(merge_rule)
     free(v);
     ck_assert_uint_eq(gossip_version(g), 2);
     /* A higher generation wins over any heartbeat; the address moved. */
-    ck_assert_int_eq(recv_strs(g, 0, 9, moved), RK_OK);
+    ck_assert_int_eq(recv_strs(g, 0, 10, moved), RK_OK);
     ck_assert_uint_eq(gossip_version(g), 3);
     /* Equal (generation, heartbeat): LEFT is greater; both orders agree. */
-    ck_assert_int_eq(recv_strs(g, 0, 9, tie_left), RK_OK);
-    ck_assert_int_eq(recv_strs(g, 0, 9, moved), RK_OK);
+    ck_assert_int_eq(recv_strs(g, 0, 10, tie_left), RK_OK);
+    ck_assert_int_eq(recv_strs(g, 0, 10, moved), RK_OK);
     ck_assert_int_eq(gossip_members(g, &v, &n), RK_OK);
     ck_assert_int_eq(v[1].state, GOSSIP_LEFT);
     ck_assert_str_eq(v[1].addr, "h:3");
@@ -1024,39 +1033,86 @@ START_TEST(merge_rule)
 }
 END_TEST
 
+/* The client address travels with the entry, takes part in the merge
+ * rule like addr and moves the membership version. */
+START_TEST(client_addr_propagates)
+{
+    struct sink s = { 0 };
+    struct gossip *g = lone_node(&s, NULL, 0);
+    struct gossip_member *v;
+    size_t n;
+    const char *first[] = {
+        "RKGOSSIP", "c", "1", "b", "h:2", "10.1.1.1:7002", "", "UP", "7", "5",
+    };
+    const char *tie[] = {
+        "RKGOSSIP", "c", "1", "b", "h:2", "10.1.1.1:7009", "", "UP", "7", "5",
+    };
+    const char *moved[] = {
+        "RKGOSSIP", "c", "1", "b", "h:2", "10.1.1.2:7002", "", "UP", "7", "6",
+    };
+
+    ck_assert_int_eq(gossip_members(g, &v, &n), RK_OK);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(v[0].client_addr, "c:1");
+    free(v);
+    ck_assert_int_eq(recv_strs(g, 0, 10, first), RK_OK);
+    ck_assert_uint_eq(gossip_version(g), 2);
+    ck_assert_int_eq(gossip_members(g, &v, &n), RK_OK);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(v[1].client_addr, "10.1.1.1:7002");
+    free(v);
+    /* Equal (generation, heartbeat), state and addr: the greater client
+     * address wins, in either order of arrival. */
+    ck_assert_int_eq(recv_strs(g, 0, 10, tie), RK_OK);
+    ck_assert_int_eq(recv_strs(g, 0, 10, first), RK_OK);
+    ck_assert_uint_eq(gossip_version(g), 3);
+    ck_assert_int_eq(gossip_members(g, &v, &n), RK_OK);
+    ck_assert_str_eq(v[1].client_addr, "10.1.1.1:7009");
+    free(v);
+    /* A newer heartbeat with a new client address replaces it. */
+    ck_assert_int_eq(recv_strs(g, 0, 10, moved), RK_OK);
+    ck_assert_uint_eq(gossip_version(g), 4);
+    ck_assert_int_eq(gossip_members(g, &v, &n), RK_OK);
+    ck_assert_str_eq(v[1].client_addr, "10.1.1.2:7002");
+    ck_assert_str_eq(v[1].addr, "h:2");
+    free(v);
+    gossip_destroy(g);
+}
+END_TEST
+
 START_TEST(answers_who_does_not_know_it)
 {
     struct sink s = { 0 };
     struct gossip *g = lone_node(&s, NULL, 0);
     struct gossip_stats st;
     const char *unaware[] = {
-        "RKGOSSIP", "b", "1", "b", "h:2", "", "UP", "7", "1",
+        "RKGOSSIP", "b", "1", "b", "h:2", "c:2", "", "UP", "7", "1",
     };
     const char *stale_me[] = {
         "RKGOSSIP", "b", "2",
-        "a", "h:1", "", "UP", "99", "500",
-        "b", "h:2", "", "UP", "7", "2",
+        "a", "h:1", "c:1", "", "UP", "99", "500",
+        "b", "h:2", "c:2", "", "UP", "7", "2",
     };
     const char *aware[] = {
         "RKGOSSIP", "b", "2",
-        "a", "h:1", "", "UP", "100", "0",
-        "b", "h:2", "", "UP", "7", "3",
+        "a", "h:1", "c:1", "", "UP", "100", "0",
+        "b", "h:2", "c:2", "", "UP", "7", "3",
     };
 
-    ck_assert_int_eq(recv_strs(g, 0, 9, unaware), RK_OK);
+    ck_assert_int_eq(recv_strs(g, 0, 10, unaware), RK_OK);
     ck_assert_uint_eq(s.sent, 1);
     ck_assert_str_eq(s.last_addr, "h:2");
-    ck_assert_int_eq(recv_strs(g, 0, 15, stale_me), RK_OK);
+    ck_assert_int_eq(recv_strs(g, 0, 17, stale_me), RK_OK);
     ck_assert_uint_eq(s.sent, 2);
-    ck_assert_int_eq(recv_strs(g, 0, 15, aware), RK_OK);
+    ck_assert_int_eq(recv_strs(g, 0, 17, aware), RK_OK);
     ck_assert_uint_eq(s.sent, 2);
     /* A message from our own id changes nothing. */
     {
         const char *me[] = {
-            "RKGOSSIP", "a", "1", "q", "h:7", "", "UP", "1", "1",
+            "RKGOSSIP", "a", "1", "q", "h:7", "c:7", "", "UP", "1", "1",
         };
 
-        ck_assert_int_eq(recv_strs(g, 0, 9, me), RK_OK);
+        ck_assert_int_eq(recv_strs(g, 0, 10, me), RK_OK);
         ck_assert_int_eq(gossip_liveness(g, "q", 0), RK_ERR);
     }
     gossip_stats(g, &st);
@@ -1076,20 +1132,20 @@ START_TEST(refutes_greater_entries_about_itself)
     size_t n;
     const char *removed[] = {
         "RKGOSSIP", "b", "2",
-        "a", "h:1", "", "LEFT", "100", "3",
-        "b", "h:2", "", "UP", "7", "1",
+        "a", "h:1", "c:1", "", "LEFT", "100", "3",
+        "b", "h:2", "c:2", "", "UP", "7", "1",
     };
     const char *newer_gen[] = {
-        "RKGOSSIP", "b", "1", "a", "h:1", "", "UP", "200", "9",
+        "RKGOSSIP", "b", "1", "a", "h:1", "c:1", "", "UP", "200", "9",
     };
 
-    ck_assert_int_eq(recv_strs(g, 0, 15, removed), RK_OK);
+    ck_assert_int_eq(recv_strs(g, 0, 17, removed), RK_OK);
     ck_assert_int_eq(gossip_members(g, &v, &n), RK_OK);
     ck_assert_int_eq(v[0].state, GOSSIP_UP);
     ck_assert_int_eq(v[0].generation, 100);
     ck_assert_uint_eq(v[0].heartbeat, 4);
     free(v);
-    ck_assert_int_eq(recv_strs(g, 0, 9, newer_gen), RK_OK);
+    ck_assert_int_eq(recv_strs(g, 0, 10, newer_gen), RK_OK);
     ck_assert_int_eq(gossip_members(g, &v, &n), RK_OK);
     ck_assert_int_eq(v[0].generation, 200);
     ck_assert_uint_eq(v[0].heartbeat, 10);
@@ -1147,7 +1203,7 @@ END_TEST
 struct bad {
     const char *what;
     size_t argc;
-    const char *argv[16];
+    const char *argv[20];
 };
 
 static const struct bad bad_messages[] = {
@@ -1166,36 +1222,41 @@ static const struct bad bad_messages[] = {
     { "count huge", 3, { "RKGOSSIP", "b", "99999999999999999999" } },
     { "count 2^64", 3, { "RKGOSSIP", "b", "18446744073709551616" } },
     { "count above limit", 3, { "RKGOSSIP", "b", "4097" } },
-    { "count too small", 9,
-      { "RKGOSSIP", "b", "0", "x", "h:5", "", "UP", "1", "1" } },
-    { "count too large", 9,
-      { "RKGOSSIP", "b", "2", "x", "h:5", "", "UP", "1", "1" } },
-    { "short entry", 8,
-      { "RKGOSSIP", "b", "1", "x", "h:5", "", "UP", "1" } },
-    { "generation not numeric", 9,
-      { "RKGOSSIP", "b", "1", "x", "h:5", "", "UP", "12x", "1" } },
-    { "generation negative", 9,
-      { "RKGOSSIP", "b", "1", "x", "h:5", "", "UP", "-5", "1" } },
-    { "heartbeat above 2^63-1", 9,
-      { "RKGOSSIP", "b", "1", "x", "h:5", "", "UP", "1",
+    { "count too small", 10,
+      { "RKGOSSIP", "b", "0", "x", "h:5", "c:5", "", "UP", "1", "1" } },
+    { "count too large", 10,
+      { "RKGOSSIP", "b", "2", "x", "h:5", "c:5", "", "UP", "1", "1" } },
+    { "short entry", 9,
+      { "RKGOSSIP", "b", "1", "x", "h:5", "c:5", "", "UP", "1" } },
+    { "generation not numeric", 10,
+      { "RKGOSSIP", "b", "1", "x", "h:5", "c:5", "", "UP", "12x", "1" } },
+    { "generation negative", 10,
+      { "RKGOSSIP", "b", "1", "x", "h:5", "c:5", "", "UP", "-5", "1" } },
+    { "heartbeat above 2^63-1", 10,
+      { "RKGOSSIP", "b", "1", "x", "h:5", "c:5", "", "UP", "1",
         "9223372036854775808" } },
-    { "heartbeat float", 9,
-      { "RKGOSSIP", "b", "1", "x", "h:5", "", "UP", "1", "1.5" } },
-    { "unknown state", 9,
-      { "RKGOSSIP", "b", "1", "x", "h:5", "", "UPP", "1", "1" } },
-    { "empty state", 9,
-      { "RKGOSSIP", "b", "1", "x", "h:5", "", "", "1", "1" } },
-    { "empty id", 9,
-      { "RKGOSSIP", "b", "1", "", "h:5", "", "UP", "1", "1" } },
-    { "id with space", 9,
-      { "RKGOSSIP", "b", "1", "x y", "h:5", "", "UP", "1", "1" } },
-    { "empty addr", 9,
-      { "RKGOSSIP", "b", "1", "x", "", "", "UP", "1", "1" } },
-    { "zone with control byte", 9,
-      { "RKGOSSIP", "b", "1", "x", "h:5", "z\001", "UP", "1", "1" } },
-    { "good entry then bad", 15,
-      { "RKGOSSIP", "b", "2", "x", "h:5", "", "UP", "1", "1",
-        "y", "h:6", "", "UP", "1", "nope" } },
+    { "heartbeat float", 10,
+      { "RKGOSSIP", "b", "1", "x", "h:5", "c:5", "", "UP", "1", "1.5" } },
+    { "unknown state", 10,
+      { "RKGOSSIP", "b", "1", "x", "h:5", "c:5", "", "UPP", "1", "1" } },
+    { "empty state", 10,
+      { "RKGOSSIP", "b", "1", "x", "h:5", "c:5", "", "", "1", "1" } },
+    { "empty id", 10,
+      { "RKGOSSIP", "b", "1", "", "h:5", "c:5", "", "UP", "1", "1" } },
+    { "id with space", 10,
+      { "RKGOSSIP", "b", "1", "x y", "h:5", "c:5", "", "UP", "1", "1" } },
+    { "empty addr", 10,
+      { "RKGOSSIP", "b", "1", "x", "", "c:5", "", "UP", "1", "1" } },
+    { "empty client addr", 10,
+      { "RKGOSSIP", "b", "1", "x", "h:5", "", "", "UP", "1", "1" } },
+    { "client addr with space", 10,
+      { "RKGOSSIP", "b", "1", "x", "h:5", "c 5", "", "UP", "1", "1" } },
+    { "zone with control byte", 10,
+      { "RKGOSSIP", "b", "1", "x", "h:5", "c:5", "z\001", "UP", "1",
+        "1" } },
+    { "good entry then bad", 17,
+      { "RKGOSSIP", "b", "2", "x", "h:5", "c:5", "", "UP", "1", "1",
+        "y", "h:6", "c:6", "", "UP", "1", "nope" } },
 };
 
 START_TEST(malformed_messages)
@@ -1207,7 +1268,7 @@ START_TEST(malformed_messages)
     size_t n;
     char longid[GOSSIP_ID_MAX + 2];
     const char *too_long[] = {
-        "RKGOSSIP", "b", "1", longid, "h:5", "", "UP", "1", "1",
+        "RKGOSSIP", "b", "1", longid, "h:5", "c:5", "", "UP", "1", "1",
     };
 
     ck_assert_int_eq(heartbeat_from_b(g, 0, 1), RK_OK);
@@ -1220,9 +1281,9 @@ START_TEST(malformed_messages)
     }
     memset(longid, 'i', sizeof(longid) - 1);
     longid[sizeof(longid) - 1] = '\0';
-    ck_assert_int_eq(recv_strs(g, 10, 9, too_long), RK_EPROTO);
+    ck_assert_int_eq(recv_strs(g, 10, 10, too_long), RK_EPROTO);
     longid[GOSSIP_ID_MAX] = '\0';
-    ck_assert_int_eq(recv_strs(g, 10, 9, too_long), RK_OK);
+    ck_assert_int_eq(recv_strs(g, 10, 10, too_long), RK_OK);
     /* NUL inside a field, and a NULL argv. */
     {
         struct rk_slice nul[3] = {
@@ -1341,6 +1402,7 @@ START_TEST(bad_options)
     memset(&o, 0, sizeof(o));
     o.id = "a";
     o.addr = "h:1";
+    o.client_addr = "c:1";
     o.transport.ctx = &s;
     o.transport.send = sink_send;
     gossip_destroy(gossip_create(&o));
@@ -1353,6 +1415,12 @@ START_TEST(bad_options)
     o.addr = NULL;
     ck_assert_ptr_null(gossip_create(&o));
     o.addr = "h:1";
+    o.client_addr = NULL;
+    ck_assert_ptr_null(gossip_create(&o));
+    o.client_addr = "c 1";
+    ck_assert_ptr_null(gossip_create(&o));
+    o.client_addr = "c:1";
+    o.client_addr = "c:1";
     o.zone = "z z";
     ck_assert_ptr_null(gossip_create(&o));
     o.zone = "";
@@ -1471,6 +1539,7 @@ main(void)
     tcase_add_test(tn, phi_regular_and_silent);
     tcase_add_test(tn, request_failures);
     tcase_add_test(tn, merge_rule);
+    tcase_add_test(tn, client_addr_propagates);
     tcase_add_test(tn, answers_who_does_not_know_it);
     tcase_add_test(tn, refutes_greater_entries_about_itself);
     tcase_add_test(tn, malformed_messages);
