@@ -191,7 +191,9 @@ out:
 int
 kv_flush(struct cmd_ctx *x)
 {
-    return store_flush_all(x->srv->store);
+    /* Inside EXEC the transaction holds every stripe lock already. */
+    return x->locked ? store_flush_all_locked(x->srv->store)
+                     : store_flush_all(x->srv->store);
 }
 
 void

@@ -1080,14 +1080,25 @@ store_unlock_keys(struct store *s, struct store_lockset *ls)
 int
 store_flush_all(struct store *s)
 {
+    struct store_lockset ls;
+    int rc;
+
+    store_lock_keys(s, &ls, STORE_LOCK_MAX + 1, NULL, NULL);
+    rc = store_flush_all_locked(s);
+    store_unlock_keys(s, &ls);
+    return rc;
+}
+
+/* See store.h. */
+int
+store_flush_all_locked(struct store *s)
+{
     static const char lo[2] = {0x00, 0x00};
     static const char hi[2] = {(char)(STORE_SLOTS >> 8), 0x00};
-    struct store_lockset ls;
     char *rerr = NULL;
     int sync;
     int rc;
 
-    store_lock_keys(s, &ls, STORE_LOCK_MAX + 1, NULL, NULL);
     pthread_mutex_lock(&s->commit_mu);
     rc = commit_locked(s);
     if (rc != RK_OK) {
@@ -1115,7 +1126,6 @@ store_flush_all(struct store *s)
     }
 out:
     pthread_mutex_unlock(&s->commit_mu);
-    store_unlock_keys(s, &ls);
     return rc;
 }
 

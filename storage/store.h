@@ -182,6 +182,10 @@ void store_unlock_keys(struct store *s, struct store_lockset *ls);
  */
 int store_flush_all(struct store *s);
 
+/* The same for a caller that holds every stripe lock already (FLUSHALL
+ * inside EXEC, whose transaction locked them all). */
+int store_flush_all_locked(struct store *s);
+
 /*
  * Compact the whole data column family now (blocking), which also purges
  * tombstones and expired records older than the grace period.

@@ -107,6 +107,42 @@ START_TEST(error_inside_exec_stays_per_command)
 }
 END_TEST
 
+/* Keyspace-wide commands inside EXEC: the transaction locks the whole
+ * keyspace, and FLUSHALL inside it once deadlocked on those locks. */
+START_TEST(flushall_and_keys_inside_exec)
+{
+    struct rk_server *srv = rk_server_start(NULL);
+    redisContext *c = rk_connect(srv);
+    redisReply *r;
+
+    rk_cmd_status(c, "OK", "SET rk:m:a 1");
+    rk_cmd_status(c, "OK", "WATCH rk:m:a");
+    rk_cmd_status(c, "OK", "MULTI");
+    rk_cmd_status(c, "QUEUED", "SET rk:m:b 2");
+    rk_cmd_status(c, "QUEUED", "DBSIZE");
+    rk_cmd_status(c, "QUEUED", "FLUSHALL");
+    rk_cmd_status(c, "QUEUED", "KEYS rk:m:*");
+    rk_cmd_status(c, "QUEUED", "SET rk:m:c 3");
+    rk_cmd_status(c, "QUEUED", "DBSIZE");
+    r = rk_cmd(c, "EXEC");
+    rk_assert_array(r, 6);
+    rk_assert_status(r->element[0], "OK");
+    rk_assert_int(r->element[1], 2);
+    rk_assert_status(r->element[2], "OK");
+    rk_assert_array(r->element[3], 0);
+    rk_assert_status(r->element[4], "OK");
+    rk_assert_int(r->element[5], 1);
+    freeReplyObject(r);
+    /* The server still serves this and other clients. */
+    rk_cmd_bulk(c, "3", "GET rk:m:c");
+    redisFree(c);
+    c = rk_connect(srv);
+    rk_cmd_status(c, "PONG", "PING");
+    redisFree(c);
+    rk_server_stop(srv);
+}
+END_TEST
+
 START_TEST(queueing_error_aborts_exec)
 {
     struct rk_server *srv = rk_server_start(NULL);
@@ -460,6 +496,7 @@ multi_suite(void)
     tcase_add_test(tc, multi_exec_runs_queued_commands);
     tcase_add_test(tc, multi_exec_raw_bytes);
     tcase_add_test(tc, error_inside_exec_stays_per_command);
+    tcase_add_test(tc, flushall_and_keys_inside_exec);
     tcase_add_test(tc, queueing_error_aborts_exec);
     tcase_add_test(tc, nested_multi_and_watch_inside_multi);
     tcase_add_test(tc, exec_and_discard_without_multi);
