@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "conn.h"
+#include "glob.h"
 #include "info.h"
 #include "kv.h"
 #include "reply.h"

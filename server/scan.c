@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "glob.h"
 #include "ring.h"
 #include "rk.h"
 #include "store.h"

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "glob.h"
 #include "resp.h"
 
 #define ERRLEN 512
