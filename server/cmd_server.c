@@ -7,6 +7,7 @@
  * handler. The INFO text itself is built in info.c.
  */
 #include "command.h"
+#include "coord.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -203,6 +204,9 @@ config_apply(struct srv *s, unsigned changed)
     cache_size = s->cfg.cache_size;
     slowlog_max_len = s->cfg.slowlog_max_len;
     pthread_mutex_unlock(&s->cfg.lock);
+    if (changed & SRV_CFG_CHANGED_QUORUM) {
+        coord_config_refresh(s);
+    }
     if (changed & SRV_CFG_CHANGED_FSYNC) {
         store_set_fsync(s->store, (enum store_fsync)fsync);
     }

@@ -291,6 +291,7 @@ cmd_dispatch(struct conn *c, int argc, const struct rk_slice *argv)
             return;
         }
         x.out = &slot->buf;
+        x.slot = slot;
     } else {
         x.out = &c->out;
     }
@@ -340,8 +341,10 @@ cmd_dispatch(struct conn *c, int argc, const struct rk_slice *argv)
     }
     cmd_call(&x);
 out:
-    if (slot != NULL) {
-        conn_slot_done(c, slot);
+    /* x.slot may have been opened by the coordinator, which keeps it
+     * when the command was suspended. */
+    if (x.slot != NULL && !x.suspended) {
+        conn_slot_done(c, x.slot);
     }
 }
 

@@ -18,6 +18,8 @@ struct conn;
 struct worker;
 struct srv;
 struct resp_buf;
+struct conn_slot;
+struct coord_op;
 
 #define CMD_WRITE    (1u << 0)   /* may modify the keyspace */
 #define CMD_READ     (1u << 1)   /* reads the keyspace */
@@ -60,6 +62,12 @@ struct cmd_ctx {
     struct resp_buf *out;         /* the reply goes here */
     unsigned locked : 1;          /* EXEC holds every key lock already */
     unsigned failed : 1;          /* an error reply was written */
+    unsigned suspended : 1;       /* the coordinator owns slot now and
+                                   * completes it later (coord.h) */
+    struct conn_slot *slot;       /* the reply slot out points into, or
+                                   * NULL when out is the connection's */
+    struct coord_op *resume;      /* second run of a suspended command:
+                                   * its reads are done (coord.h) */
 };
 
 #define RK_CMD(name, fn, arity, flags, first, last, step, acl) cmd_fn fn;

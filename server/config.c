@@ -182,6 +182,14 @@ static const struct cfg_row cfg_rows[] = {
       .flags = CFG_READONLY },
     { .name = "tombstone-grace", .type = CFG_LL, .off = OFF(tombstone_grace),
       .def = "864000", .min = 0, .max = LLONG_MAX },
+    { .name = "request-timeout", .type = CFG_LL,
+      .off = OFF(request_timeout), .def = "2000", .flags = CFG_RUNTIME,
+      .min = 1, .max = 3600 * 1000 },
+    { .name = "sloppy-quorum", .type = CFG_YESNO, .off = OFF(sloppy_quorum),
+      .def = "no", .flags = CFG_RUNTIME,
+      .changed = SRV_CFG_CHANGED_QUORUM },
+    { .name = "hint-window", .type = CFG_LL, .off = OFF(hint_window),
+      .def = "10800", .flags = CFG_RUNTIME, .min = 0, .max = LLONG_MAX },
     /* Not in DESIGN.md's contract: tests lower it to detect failures
      * faster. */
     { .name = "gossip-interval-ms", .type = CFG_LL,

@@ -56,6 +56,9 @@ struct srv_config {
     char *maxmemory_policy;   /* always noeviction */
     long long tombstone_grace; /* seconds */
     long long gossip_interval_ms; /* gossip round; startup only */
+    long long request_timeout;   /* ms a coordinated op may take */
+    char *sloppy_quorum;      /* "yes": a stored hint counts toward W */
+    long long hint_window;    /* seconds a hint is kept for a replica */
 
     pthread_mutex_t lock;     /* guards the strings against CONFIG SET */
 };

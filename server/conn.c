@@ -29,6 +29,8 @@
 #include <unistd.h>
 
 #include "command.h"
+#include "coord.h"
+#include "internal.h"
 #include "srv.h"
 #include "worker.h"
 
@@ -117,6 +119,36 @@ conn_create(struct worker *w, int fd)
     return c;
 }
 
+struct conn *
+conn_create_internal(struct worker *w, int fd)
+{
+    struct conn *c;
+
+    /* conn_create() counts on the acceptor's count; this link has none. */
+    atomic_fetch_add(&w->srv->connected_clients, 1);
+    c = conn_create(w, fd);
+    if (c == NULL) {
+        return NULL;
+    }
+    atomic_fetch_sub(&w->srv->connected_clients, 1);
+    c->internal = 1;
+    c->authenticated = 1;
+    c->parser.unauth = 0;
+    /* Move it from the clients list to the internal one. */
+    pthread_mutex_lock(&w->lock);
+    w->clients = c->next;
+    if (c->next != NULL) {
+        c->next->prev = NULL;
+    }
+    c->next = w->internal;
+    if (w->internal != NULL) {
+        w->internal->prev = c;
+    }
+    w->internal = c;
+    pthread_mutex_unlock(&w->lock);
+    return c;
+}
+
 void
 conn_destroy(struct conn *c)
 {
@@ -137,6 +169,8 @@ conn_destroy(struct conn *c)
     pthread_mutex_lock(&w->lock);
     if (c->prev != NULL) {
         c->prev->next = c->next;
+    } else if (c->internal) {
+        w->internal = c->next;
     } else {
         w->clients = c->next;
     }
@@ -144,7 +178,10 @@ conn_destroy(struct conn *c)
         c->next->prev = c->prev;
     }
     pthread_mutex_unlock(&w->lock);
-    atomic_fetch_sub(&w->srv->connected_clients, 1);
+    if (!c->internal) {
+        atomic_fetch_sub(&w->srv->connected_clients, 1);
+    }
+    coord_conn_gone(c);
 
     close(c->fd);
     conn_multi_reset(c);
@@ -254,7 +291,11 @@ conn_process_input(struct conn *c)
             break;
         }
         c->last_ms = srv_mstime();
-        cmd_dispatch(c, (int)c->parser.argc, c->parser.argv);
+        if (c->internal) {
+            internal_dispatch(c, (int)c->parser.argc, c->parser.argv);
+        } else {
+            cmd_dispatch(c, (int)c->parser.argc, c->parser.argv);
+        }
         if (conn_output_bytes(c) > CONN_OUT_PAUSE) {
             pause_reading(c);
         }

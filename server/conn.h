@@ -19,6 +19,7 @@
 
 struct worker;
 struct cmd_def;
+struct coord_op;
 
 /* A reply that completes after its command returned (see conn_slot_*). */
 struct conn_slot {
@@ -72,6 +73,7 @@ struct conn {
     unsigned write_watching : 1;  /* wio started: socket was full */
     unsigned in_exec : 1;         /* running the queue of EXEC */
     unsigned processing : 1;      /* inside conn_process_input() */
+    unsigned internal : 1;        /* a peer's data link (internal.h) */
     atomic_int kill;              /* CLIENT KILL from any thread */
 
     char *name;                   /* CLIENT SETNAME, or NULL */
@@ -90,8 +92,10 @@ struct conn {
     struct conn_watch *watched;
     size_t nwatched;
 
-    int read_level;               /* CONSISTENCY; 0 = server default */
+    int read_level;               /* CONSISTENCY (coord.h levels); 0 =
+                                   * the server's default */
     int write_level;
+    struct coord_op *ops;         /* coordinated commands in flight */
 
     struct conn *prev;            /* worker's clients list */
     struct conn *next;
@@ -101,6 +105,9 @@ struct conn {
 /* Take ownership of an accepted, non-blocking fd. NULL on failure (the fd
  * is closed then). */
 struct conn *conn_create(struct worker *w, int fd);
+/* The same for a peer's data link: its commands are internal ones, it is
+ * not a client (not counted, not listed, no idle timeout). */
+struct conn *conn_create_internal(struct worker *w, int fd);
 /* Stop watchers, unlink from the worker, close and free. */
 void conn_destroy(struct conn *c);
 

@@ -12,6 +12,7 @@
 
 #include "command.h"
 #include "conn.h"
+#include "coord.h"
 #include "reply.h"
 #include "resp.h"
 #include "ring.h"
@@ -122,6 +123,9 @@ kv_run(struct kv_op *op)
     if (op->now_ms == 0) {
         op->now_ms = srv_mstime();
     }
+    if (coord_active(s)) {
+        return coord_run(op);
+    }
     if ((op->flags & KV_WRITE) && !x->locked) {
         lock_op(st, op, &ls);
         locked = 1;
@@ -184,6 +188,36 @@ out:
     }
     if (locked) {
         store_unlock_keys(st, &ls);
+    }
+    return rc;
+}
+
+int
+kv_apply_record(struct worker *w, uint16_t slot, const char *key,
+                size_t klen, const struct store_record *rec)
+{
+    struct store *st = w->srv->store;
+    struct store_lockset ls;
+    struct rk_slice k = { key, klen };
+    struct store_buf *buf = worker_bufs(w, 1);
+    struct store_record cur;
+    uint64_t seq = 0;
+    int rc = RK_OK;
+    int r;
+
+    if (buf == NULL) {
+        return RK_ENOMEM;
+    }
+    store_lock_keys(st, &ls, 1, &slot, &k);
+    r = store_get(st, slot, key, klen, buf, &cur);
+    if (r < 0) {
+        rc = RK_ERR;
+    } else if (r == 0 || store_record_cmp(&cur, rec) < 0) {
+        rc = store_put(st, slot, key, klen, rec, &seq);
+    }
+    store_unlock_keys(st, &ls);
+    if (seq > w->commit_seq) {
+        w->commit_seq = seq;
     }
     return rc;
 }

@@ -90,6 +90,17 @@ int kv_run_args(struct cmd_ctx *x, unsigned flags, int first, int step,
 void kv_key_from_arg(struct kv_op *op, size_t i, const struct rk_slice *arg);
 
 /*
+ * Store rec at (slot, key) on this node unless an equal or newer version
+ * is there (last write wins), under the key's stripe lock; the worker
+ * commits it before its next replies. RK_OK (stored or older), RK_ERR,
+ * RK_ENOMEM. For records written elsewhere: peers' writes, read repair,
+ * the coordinator's own replica.
+ */
+struct worker;
+int kv_apply_record(struct worker *w, uint16_t slot, const char *key,
+                    size_t klen, const struct store_record *rec);
+
+/*
  * Keyspace-wide operations (single node: this store; cluster: every node).
  * kv_flush() deletes everything; kv_commit_all() makes the worker's own
  * writes visible to iteration (SCAN, KEYS, DBSIZE, RANDOMKEY).

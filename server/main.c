@@ -23,6 +23,7 @@
 
 #include "command.h"
 #include "config.h"
+#include "coord.h"
 #include "gossip.h"
 #include "peer.h"
 #include "scan.h"
@@ -392,6 +393,7 @@ main(int argc, char **argv)
      * work need a core too, and on 2 cores two workers made p99 four
      * times worse (SET -P 1: 4.7 ms against 1.2 ms) for no throughput.
      */
+    coord_config_refresh(s);
     s->nworkers = s->cfg.threads > 0
                       ? s->cfg.threads
                       : (int)sysconf(_SC_NPROCESSORS_ONLN) - 1;

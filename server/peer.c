@@ -24,6 +24,7 @@
 #include "ring.h"
 #include "rk.h"
 #include "srv.h"
+#include "worker.h"
 
 #define PEER_TICK_S 0.1             /* gossip_tick() period */
 #define PEER_READ_CHUNK 16384       /* bytes asked per read() */
@@ -125,7 +126,9 @@ in_close(struct peer_in *in)
 
     ev_io_stop(ps->s->main_loop, &in->io);
     ev_timer_stop(ps->s->main_loop, &in->auth_timer);
-    close(in->fd);
+    if (in->fd >= 0) {
+        close(in->fd);
+    }
     resp_parser_deinit(&in->parser);
     if (in->prev != NULL) {
         in->prev->next = in->next;
@@ -148,7 +151,26 @@ in_reply(struct peer_in *in, const char *msg, size_t len)
     return n == (ssize_t)len ? 0 : -1;
 }
 
-/* One command from an incoming peer; returns -1 when the link closes. */
+/*
+ * Hand the socket of in to a worker, round robin, which serves the data
+ * link's internal commands (internal.c); in is freed, the fd stays open.
+ */
+static void
+in_handoff(struct peer_in *in)
+{
+    struct srv *s = in->ps->s;
+    int fd = in->fd;
+
+    in->fd = -1;
+    in_close(in);
+    worker_adopt_internal(s->workers[s->next_worker++ % (unsigned)s->nworkers],
+                          fd);
+}
+
+/*
+ * One command from an incoming peer; returns -1 when the link closes, 1
+ * when it was handed to a worker (in is gone), else 0.
+ */
 static int
 in_command(struct peer_in *in, size_t argc, const struct rk_slice *argv)
 {
@@ -157,9 +179,11 @@ in_command(struct peer_in *in, size_t argc, const struct rk_slice *argv)
 
     if (arg_is(&argv[0], "rkauth")) {
         int ok;
+        int data = argc == 4 && arg_is(&argv[3], "data");
 
         pthread_mutex_lock(&s->cfg.lock);
-        ok = argc == 3 && secret_ok(s->cfg.cluster_secret, &argv[1]);
+        ok = (argc == 3 || data) &&
+             secret_ok(s->cfg.cluster_secret, &argv[1]);
         pthread_mutex_unlock(&s->cfg.lock);
         if (!ok) {
             in_reply(in, err_secret, sizeof(err_secret) - 1);
@@ -168,7 +192,16 @@ in_command(struct peer_in *in, size_t argc, const struct rk_slice *argv)
         in->authed = 1;
         in->parser.unauth = 0;
         ev_timer_stop(s->main_loop, &in->auth_timer);
-        return in_reply(in, "+OK\r\n", 5);
+        if (in_reply(in, "+OK\r\n", 5) != 0) {
+            return -1;
+        }
+        if (data) {
+            /* A data link sends nothing more before this +OK arrives,
+             * so the parser holds no bytes of it. */
+            in_handoff(in);
+            return 1;
+        }
+        return 0;
     }
     if (!arg_is(&argv[0], "rkgossip") && !arg_is(&argv[0], "ping")) {
         in_reply(in, err_unknown, sizeof(err_unknown) - 1);
@@ -217,8 +250,14 @@ in_read_cb(struct ev_loop *loop, ev_io *io, int revents)
         if (rc == RESP_INCOMPLETE) {
             return;
         }
-        if (rc != RESP_OK ||
-            in_command(in, in->parser.argc, in->parser.argv) != 0) {
+        if (rc != RESP_OK) {
+            goto out;
+        }
+        rc = in_command(in, in->parser.argc, in->parser.argv);
+        if (rc == 1) {
+            return;
+        }
+        if (rc != 0) {
             goto out;
         }
     }
@@ -341,9 +380,8 @@ out_fail(struct peer_out *o)
     }
 }
 
-/* Resolve "host:port" (host may be [v6]); 0 on success. */
-static int
-out_resolve(const char *addr, struct addrinfo **res)
+int
+srv_peer_resolve(const char *addr, struct addrinfo **res)
 {
     char host[GOSSIP_ADDR_MAX + 1];
     const char *colon = strrchr(addr, ':');
@@ -380,7 +418,7 @@ out_connect(struct peer_out *o)
     int one = 1;
     int rc = -1;
 
-    if (out_resolve(o->addr, &res) != 0) {
+    if (srv_peer_resolve(o->addr, &res) != 0) {
         goto out;
     }
     o->fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
@@ -587,15 +625,61 @@ srv_peers_send(void *ctx, const char *addr, const char *data, size_t len)
 struct srv_topology {
     atomic_int refs;
     struct ring *ring;      /* NULL when no member owns slots */
+    char **addr;            /* cluster address of ring member i */
+    int self;               /* ring index of this node, or -1 */
 };
 
 void
 srv_topology_release(struct srv_topology *t)
 {
     if (t != NULL && atomic_fetch_sub(&t->refs, 1) == 1) {
+        size_t n = t->ring != NULL ? ring_nmembers(t->ring) : 0;
+
+        for (size_t i = 0; t->addr != NULL && i < n; i++) {
+            free(t->addr[i]);
+        }
+        free(t->addr);
         ring_destroy(t->ring);
         free(t);
     }
+}
+
+void
+srv_topology_ref(struct srv_topology *t)
+{
+    atomic_fetch_add(&t->refs, 1);
+}
+
+struct srv_topology *
+srv_topology_acquire(struct srv *s)
+{
+    struct srv_topology *t;
+
+    pthread_mutex_lock(&s->members_lock);
+    t = s->topology;
+    if (t != NULL) {
+        atomic_fetch_add(&t->refs, 1);
+    }
+    pthread_mutex_unlock(&s->members_lock);
+    return t;
+}
+
+const struct ring *
+srv_topology_ring(const struct srv_topology *t)
+{
+    return t->ring;
+}
+
+const char *
+srv_topology_addr(const struct srv_topology *t, size_t idx)
+{
+    return t->addr[idx];
+}
+
+int
+srv_topology_self(const struct srv_topology *t)
+{
+    return t->self;
 }
 
 /*
@@ -610,10 +694,13 @@ topology_build(struct srv *s, const struct gossip_member *m, size_t n)
     size_t k = 0;
     int ok = 0;
 
+    if (t != NULL) {
+        atomic_init(&t->refs, 1);
+        t->self = -1;
+    }
     if (t == NULL || rm == NULL) {
         goto out;
     }
-    atomic_init(&t->refs, 1);
     for (size_t i = 0; i < n; i++) {
         if (m[i].state == GOSSIP_UP || m[i].state == GOSSIP_LEAVING) {
             rm[k].id = m[i].id;
@@ -628,12 +715,26 @@ topology_build(struct srv *s, const struct gossip_member *m, size_t n)
         if (t->ring == NULL) {
             goto out;
         }
+        t->addr = calloc(k, sizeof(*t->addr));
+        if (t->addr == NULL) {
+            goto out;
+        }
+        for (size_t i = 0; i < n; i++) {
+            int idx = ring_member_index(t->ring, m[i].id);
+            if (idx >= 0 && t->addr[idx] == NULL) {
+                t->addr[idx] = strdup(m[i].addr);
+                if (t->addr[idx] == NULL) {
+                    goto out;
+                }
+            }
+        }
     }
+    t->self = t->ring != NULL ? ring_member_index(t->ring, s->node_id) : -1;
     ok = 1;
 out:
     free(rm);
     if (!ok) {
-        free(t);
+        srv_topology_release(t);
         t = NULL;
     }
     return t;
@@ -675,6 +776,7 @@ snapshot(struct srv *s, int64_t now)
         old = s->topology;
         s->topology = topo;
         s->topology_version = version;
+        atomic_fetch_add(&s->topology_gen, 1);
     }
     free(s->members);
     free(s->members_phi);

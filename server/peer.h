@@ -3,10 +3,12 @@
  * transport that carries gossip over them.
  *
  * Incoming peers connect to cfg.bind:cluster_port and speak RESP2. The
- * first command must be RKAUTH <secret> <node-id> (compared in constant
- * time with --cluster-secret; an empty secret accepts any; +OK); after
- * it, RKGOSSIP (merged into s->gossip, no reply) and PING (+PONG) are
- * accepted. A wrong secret gets "-ERR cluster secret mismatch", any other
+ * first command must be RKAUTH <secret> <node-id> [data] (compared in
+ * constant time with --cluster-secret; an empty secret accepts any; +OK).
+ * A gossip link (no "data") then sends RKGOSSIP (merged into s->gossip,
+ * no reply) and PING (+PONG) to the main thread. A data link (a worker's
+ * request link, link.h) is handed, right after the +OK, to a worker that
+ * serves its internal commands (internal.h). A wrong secret gets "-ERR cluster secret mismatch", any other
  * command "-ERR unknown internal command"; both close the link, as
  * does no RKAUTH within 10 s.
  *
@@ -58,6 +60,14 @@ int srv_peers_send(void *ctx, const char *addr, const char *data,
                    size_t len);
 
 /*
+ * Resolve "host:port" (host may be [v6]; a name is looked up with
+ * getaddrinfo(), which may block). 0 and *res to free with freeaddrinfo(),
+ * or -1.
+ */
+struct addrinfo;
+int srv_peer_resolve(const char *addr, struct addrinfo **res);
+
+/*
  * The ring the cluster is routed by. The main thread builds a new one at
  * start and whenever gossip_version() changes, from the members that own
  * slots: UP and LEAVING ones (a LEAVING node still holds its data while
@@ -71,6 +81,20 @@ struct srv_topology;
 
 /* Drop one reference; the last one frees the ring. NULL is a no-op. */
 void srv_topology_release(struct srv_topology *t);
+
+/*
+ * A reference to the current topology (thread-safe), or NULL before the
+ * first one is built. s->topology_gen changes whenever it is replaced.
+ */
+struct srv_topology *srv_topology_acquire(struct srv *s);
+/* One more reference to t. */
+void srv_topology_ref(struct srv_topology *t);
+
+/* Its ring (NULL when no member owns slots), the cluster address of ring
+ * member idx, and the ring index of this node (-1: not a member). */
+const struct ring *srv_topology_ring(const struct srv_topology *t);
+const char *srv_topology_addr(const struct srv_topology *t, size_t idx);
+int srv_topology_self(const struct srv_topology *t);
 
 /* A copy of the member snapshot, for workers (CLUSTER, INFO). */
 struct srv_cluster_view {

@@ -101,6 +101,10 @@ struct srv {
                                      * swapped, never changed in place */
     uint64_t topology_version;   /* main thread only: gossip_version()
                                   * the topology was built at */
+    atomic_uint_fast64_t topology_gen;   /* bumped when topology changes */
+    atomic_int read_level;       /* --read-quorum / --write-quorum parsed */
+    atomic_int write_level;      /* (coord.h levels) */
+    atomic_int sloppy_quorum;    /* cfg sloppy-quorum is "yes" */
 };
 
 /* Milliseconds and microseconds of wall-clock and monotonic time. */

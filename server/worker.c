@@ -11,6 +11,9 @@
 
 #include "command.h"
 #include "conn.h"
+#include "coord.h"
+#include "internal.h"
+#include "link.h"
 #include "srv.h"
 
 static void worker_wake_cb(struct ev_loop *loop, ev_async *a, int revents);
@@ -57,6 +60,11 @@ worker_destroy(struct worker *w)
         while (w->clients != NULL) {
             conn_destroy(w->clients);
         }
+        while (w->internal != NULL) {
+            conn_destroy(w->internal);
+        }
+        coord_destroy(w);
+        link_close_all(w);
         ev_async_stop(w->loop, &w->wake);
         ev_prepare_stop(w->loop, &w->before_sleep);
         ev_timer_stop(w->loop, &w->cron);
@@ -64,7 +72,8 @@ worker_destroy(struct worker *w)
         pthread_mutex_destroy(&w->lock);
     }
     for (size_t i = 0; i < w->nincoming; i++) {
-        close(w->incoming[i]);
+        int fd = w->incoming[i];
+        close(fd >= 0 ? fd : -2 - fd);
     }
     free(w->incoming);
     for (size_t i = 0; i < w->nbufs; i++) {
@@ -106,8 +115,8 @@ worker_join(struct worker *w)
     pthread_join(w->thread, NULL);
 }
 
-void
-worker_adopt(struct worker *w, int fd)
+static void
+adopt(struct worker *w, int fd)
 {
     pthread_mutex_lock(&w->lock);
     if (w->nincoming == w->capincoming) {
@@ -115,7 +124,7 @@ worker_adopt(struct worker *w, int fd)
         int *n = realloc(w->incoming, cap * sizeof(*n));
         if (n == NULL) {
             pthread_mutex_unlock(&w->lock);
-            close(fd);
+            close(fd >= 0 ? fd : -2 - fd);
             return;
         }
         w->incoming = n;
@@ -124,6 +133,18 @@ worker_adopt(struct worker *w, int fd)
     w->incoming[w->nincoming++] = fd;
     pthread_mutex_unlock(&w->lock);
     worker_wake(w);
+}
+
+void
+worker_adopt(struct worker *w, int fd)
+{
+    adopt(w, fd);
+}
+
+void
+worker_adopt_internal(struct worker *w, int fd)
+{
+    adopt(w, -2 - fd);
 }
 
 static void
@@ -147,7 +168,11 @@ worker_wake_cb(struct ev_loop *loop, ev_async *a, int revents)
         w->nincoming -= n;
         pthread_mutex_unlock(&w->lock);
         for (size_t i = 0; i < n; i++) {
-            conn_create(w, fds[i]);
+            if (fds[i] >= 0) {
+                conn_create(w, fds[i]);
+            } else {
+                conn_create_internal(w, -2 - fds[i]);
+            }
         }
     } while (n == 64);
 

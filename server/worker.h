@@ -19,6 +19,8 @@
 
 struct srv;
 struct conn;
+struct link;
+struct coord;
 
 /* Add n to a statistics counter: relaxed, so a CONFIG RESETSTAT from
  * another thread is never undone by an increment in flight. */
@@ -61,10 +63,12 @@ struct worker {
     ev_timer cron;           /* 10 Hz: timeouts, output limits */
 
     pthread_mutex_t lock;    /* guards incoming and the clients list */
-    int *incoming;           /* accepted fds waiting to be adopted */
+    int *incoming;           /* accepted fds waiting to be adopted; a
+                              * peer's data link is stored as -2 - fd */
     size_t nincoming;
     size_t capincoming;
-    struct conn *clients;    /* every connection of this worker */
+    struct conn *clients;    /* every client connection of this worker */
+    struct conn *internal;   /* peers' data links served here */
 
     struct conn *pending_write;  /* connections with replies to write */
     uint64_t commit_seq;     /* store seq to commit before writing */
@@ -72,6 +76,9 @@ struct worker {
     struct cmd_stats *cmdstats;  /* indexed by command id */
     struct err_stat errstats[WORKER_ERRCODES];
     struct worker_stats stats;
+
+    struct link *links;      /* request links to peers (link.h) */
+    struct coord *coord;     /* cluster coordinator state (coord.h) */
 
     /* Scratch for the kv layer: record buffers reused by every command. */
     struct store_buf *bufs;
@@ -87,6 +94,8 @@ int worker_start(struct worker *w);
 void worker_join(struct worker *w);
 /* Hand an accepted socket to the worker (called by the acceptor). */
 void worker_adopt(struct worker *w, int fd);
+/* Hand over a peer's authenticated data link (peer.c). */
+void worker_adopt_internal(struct worker *w, int fd);
 /* Wake the worker from another thread (kills, shutdown). */
 void worker_wake(struct worker *w);
 

@@ -1,0 +1,1051 @@
+/*
+ * server/coord.c - the quorum coordinator: kv ops over the replicas of
+ * their keys. See coord.h; the quorum rules are cluster/quorum.h's.
+ */
+#include "coord.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <ev.h>
+
+#include "command.h"
+#include "conn.h"
+#include "kv.h"
+#include "link.h"
+#include "peer.h"
+#include "reader.h"
+#include "reply.h"
+#include "resp.h"
+#include "ring.h"
+#include "srv.h"
+#include "store.h"
+#include "worker.h"
+
+enum coord_phase {
+    PH_READ = 0,    /* waiting for read quorums */
+    PH_WRITE,       /* waiting for write quorums */
+    PH_DONE         /* the client has its answer */
+};
+
+enum req_kind { REQ_READ, REQ_WRITE, REQ_REPAIR };
+
+/* One key of a coordinated op. */
+struct coord_key {
+    uint16_t slot;
+    const char *key;            /* into op->keymem */
+    size_t klen;
+    const uint16_t *pref;       /* preference list, owned by the ring */
+    unsigned n;
+    struct quorum_read rd;
+    struct quorum_write wr;
+    unsigned rd_init : 1;
+    unsigned wr_init : 1;
+    char *enc;                  /* the record written, encoded */
+    size_t enclen;
+};
+
+struct coord_op {
+    struct worker *w;
+    struct conn *c;             /* NULL once the client left */
+    struct conn_slot *slot;     /* the reply, once suspended */
+    struct coord_op *cnext;     /* c->ops */
+    struct coord_op *cprev;
+    struct coord_op *wnext;     /* the worker's ops */
+    struct coord_op *wprev;
+    struct srv_topology *topo;  /* a reference */
+    const struct ring *ring;
+    int self;                   /* ring index of this node, or -1 */
+    enum coord_phase phase;
+    unsigned suspended : 1;     /* the reply goes to slot */
+    unsigned in_progress : 1;   /* op_progress() is on the stack */
+    unsigned outstanding;       /* peer requests in flight */
+    ev_timer timer;             /* the client's deadline */
+    int64_t deadline_ms;        /* monotonic */
+    int rlevel;
+    int wlevel;
+    const struct cmd_def *cmd;  /* to run the handler again */
+    const struct cmd_def *parent;
+    int argc;
+    struct rk_slice *argv;      /* copies, in argmem */
+    char *argmem;
+    char *keymem;
+    size_t nkeys;
+    struct coord_key *keys;
+};
+
+struct coord_req {
+    struct coord_op *op;
+    uint32_t key;
+    uint16_t replica;
+    uint8_t kind;               /* enum req_kind */
+};
+
+/* Per worker. */
+struct coord {
+    struct coord_stats stats;
+    struct srv_topology *topo;
+    uint64_t topo_gen;
+    struct coord_op *ops;
+    unsigned stopping : 1;
+};
+
+static void op_progress(struct coord_op *op);
+
+/* ---- levels ------------------------------------------------------------ */
+
+int
+coord_level_parse(const char *p, size_t len, int *level)
+{
+    long long v;
+
+    if (len == 3 && strncasecmp(p, "one", 3) == 0) {
+        *level = COORD_ONE;
+    } else if (len == 6 && strncasecmp(p, "quorum", 6) == 0) {
+        *level = COORD_QUORUM;
+    } else if (len == 3 && strncasecmp(p, "all", 3) == 0) {
+        *level = COORD_ALL;
+    } else if (len > 0 && p[0] != '-' && p[0] != '+' &&
+               resp_str2ll(p, len, &v) == RK_OK && v >= 1 &&
+               v <= QUORUM_MAX_REPLICAS) {
+        *level = (int)v;
+    } else {
+        return RK_ERR;
+    }
+    return RK_OK;
+}
+
+unsigned
+coord_level_count(int level, unsigned n)
+{
+    switch (level) {
+    case COORD_ONE:
+        return 1;
+    case COORD_ALL:
+        return n;
+    case COORD_QUORUM:
+        return n / 2 + 1;
+    default:
+        return level > 0 && (unsigned)level < n ? (unsigned)level : n;
+    }
+}
+
+void
+coord_level_name(int level, char *buf, size_t cap)
+{
+    switch (level) {
+    case COORD_ONE:
+        snprintf(buf, cap, "ONE");
+        break;
+    case COORD_QUORUM:
+        snprintf(buf, cap, "QUORUM");
+        break;
+    case COORD_ALL:
+        snprintf(buf, cap, "ALL");
+        break;
+    default:
+        snprintf(buf, cap, "%d", level);
+        break;
+    }
+}
+
+void
+coord_config_refresh(struct srv *s)
+{
+    int r = COORD_QUORUM;
+    int w = COORD_QUORUM;
+
+    pthread_mutex_lock(&s->cfg.lock);
+    coord_level_parse(s->cfg.read_quorum, strlen(s->cfg.read_quorum), &r);
+    coord_level_parse(s->cfg.write_quorum, strlen(s->cfg.write_quorum), &w);
+    atomic_store(&s->sloppy_quorum, strcmp(s->cfg.sloppy_quorum, "yes") == 0);
+    pthread_mutex_unlock(&s->cfg.lock);
+    atomic_store(&s->read_level, r);
+    atomic_store(&s->write_level, w);
+}
+
+int
+coord_active(const struct srv *s)
+{
+    return s->cluster_enabled;
+}
+
+/* ---- worker state ------------------------------------------------------ */
+
+static long long
+mono_ms(void)
+{
+    return srv_monotonic_us() / 1000;
+}
+
+static struct coord *
+coord_of(struct worker *w)
+{
+    if (w->coord == NULL) {
+        w->coord = calloc(1, sizeof(*w->coord));
+    }
+    return w->coord;
+}
+
+/* The worker's reference to the current topology, refreshed when the
+ * main thread published a new one. */
+static struct srv_topology *
+current_topology(struct worker *w, struct coord *co)
+{
+    struct srv *s = w->srv;
+    uint64_t gen = atomic_load(&s->topology_gen);
+
+    if (co->topo == NULL || co->topo_gen != gen) {
+        struct srv_topology *t = srv_topology_acquire(s);
+
+        if (t != NULL) {
+            srv_topology_release(co->topo);
+            co->topo = t;
+            co->topo_gen = gen;
+        }
+    }
+    return co->topo;
+}
+
+void
+coord_stats(struct srv *s, struct coord_stats *out)
+{
+    memset(out, 0, sizeof(*out));
+    for (int i = 0; i < s->nworkers; i++) {
+        const struct coord *co = s->workers[i]->coord;
+
+        if (co == NULL) {
+            continue;
+        }
+        quorum_stats_add(&out->q, &co->stats.q);
+        out->hints_stored += co->stats.hints_stored;
+        out->hints_failed += co->stats.hints_failed;
+        out->peer_requests += co->stats.peer_requests;
+        out->peer_failures += co->stats.peer_failures;
+    }
+}
+
+/* ---- op lifetime ------------------------------------------------------- */
+
+static void
+op_unlink_conn(struct coord_op *op)
+{
+    if (op->c == NULL) {
+        return;
+    }
+    if (op->cprev != NULL) {
+        op->cprev->cnext = op->cnext;
+    } else {
+        op->c->ops = op->cnext;
+    }
+    if (op->cnext != NULL) {
+        op->cnext->cprev = op->cprev;
+    }
+    op->c = NULL;
+    op->slot = NULL;
+}
+
+static void
+op_free(struct coord_op *op)
+{
+    struct coord *co = op->w->coord;
+
+    ev_timer_stop(op->w->loop, &op->timer);
+    op_unlink_conn(op);
+    if (op->wprev != NULL) {
+        op->wprev->wnext = op->wnext;
+    } else {
+        co->ops = op->wnext;
+    }
+    if (op->wnext != NULL) {
+        op->wnext->wprev = op->wprev;
+    }
+    for (size_t i = 0; i < op->nkeys; i++) {
+        struct coord_key *k = &op->keys[i];
+        if (k->rd_init) {
+            quorum_read_deinit(&k->rd);
+        }
+        if (k->wr_init) {
+            quorum_write_deinit(&k->wr);
+        }
+        free(k->enc);
+    }
+    srv_topology_release(op->topo);
+    free(op->keys);
+    free(op->keymem);
+    free(op->argmem);
+    free(op);
+}
+
+static void
+timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
+{
+    struct coord_op *op = t->data;
+    int64_t now = mono_ms();
+
+    (void)loop;
+    (void)revents;
+    for (size_t i = 0; i < op->nkeys; i++) {
+        if (op->keys[i].rd_init) {
+            quorum_read_timeout(&op->keys[i].rd, now);
+        }
+        if (op->keys[i].wr_init) {
+            quorum_write_timeout(&op->keys[i].wr, now);
+        }
+    }
+    op_progress(op);
+}
+
+/*
+ * A new op for kv op kop: the keys and their preference lists; NULL when
+ * memory runs out.
+ */
+static struct coord_op *
+op_new(struct coord *co, struct srv_topology *topo, struct kv_op *kop)
+{
+    struct cmd_ctx *x = kop->x;
+    struct srv *s = x->srv;
+    struct coord_op *op = calloc(1, sizeof(*op));
+    size_t bytes = 0;
+    char *p;
+
+    if (op == NULL) {
+        return NULL;
+    }
+    op->w = x->w;
+    op->ring = srv_topology_ring(topo);
+    op->self = srv_topology_self(topo);
+    op->nkeys = kop->nkeys;
+    op->keys = calloc(kop->nkeys > 0 ? kop->nkeys : 1, sizeof(*op->keys));
+    for (size_t i = 0; i < kop->nkeys; i++) {
+        bytes += kop->keys[i].key.len;
+    }
+    op->keymem = malloc(bytes + 1);
+    if (op->keys == NULL || op->keymem == NULL) {
+        free(op->keys);
+        free(op->keymem);
+        free(op);
+        return NULL;
+    }
+    op->topo = topo;
+    srv_topology_ref(topo);
+    p = op->keymem;
+    for (size_t i = 0; i < kop->nkeys; i++) {
+        struct coord_key *k = &op->keys[i];
+
+        memcpy(p, kop->keys[i].key.ptr, kop->keys[i].key.len);
+        k->key = p;
+        k->klen = kop->keys[i].key.len;
+        p += k->klen;
+        k->slot = kop->keys[i].slot;
+        k->pref = ring_preference(op->ring, k->slot);
+        k->n = ring_replicas(op->ring);
+    }
+    op->rlevel = x->c->read_level != 0 ? x->c->read_level
+                                       : atomic_load(&s->read_level);
+    op->wlevel = x->c->write_level != 0 ? x->c->write_level
+                                        : atomic_load(&s->write_level);
+    op->deadline_ms = mono_ms() + s->cfg.request_timeout;
+    op->cmd = x->cmd;
+    op->parent = x->parent;
+    ev_init(&op->timer, timer_cb);
+    op->timer.data = op;
+    op->wnext = co->ops;
+    if (co->ops != NULL) {
+        co->ops->wprev = op;
+    }
+    co->ops = op;
+    return op;
+}
+
+/* Copy the command's arguments so its handler can run again later. */
+static int
+op_copy_args(struct coord_op *op, const struct cmd_ctx *x)
+{
+    size_t bytes = 0;
+    char *p;
+
+    for (int i = 0; i < x->argc; i++) {
+        bytes += x->argv[i].len;
+    }
+    op->argmem = malloc(sizeof(struct rk_slice) * (size_t)x->argc + bytes +
+                        1);
+    if (op->argmem == NULL) {
+        return RK_ENOMEM;
+    }
+    op->argv = (struct rk_slice *)(void *)op->argmem;
+    op->argc = x->argc;
+    p = op->argmem + sizeof(struct rk_slice) * (size_t)x->argc;
+    for (int i = 0; i < x->argc; i++) {
+        memcpy(p, x->argv[i].ptr, x->argv[i].len);
+        op->argv[i].ptr = p;
+        op->argv[i].len = x->argv[i].len;
+        p += x->argv[i].len;
+    }
+    return RK_OK;
+}
+
+/*
+ * Move the reply written since mark into a reply slot of the connection,
+ * so that it is sent when the op completes. RK_OK or RK_ENOMEM.
+ */
+static int
+op_suspend(struct coord_op *op, struct cmd_ctx *x, size_t mark)
+{
+    struct conn *c = x->c;
+
+    if (x->slot == NULL) {
+        struct conn_slot *slot = conn_slot_open(c);
+        struct resp_buf *from = x->out;
+
+        if (slot == NULL) {
+            return RK_ENOMEM;
+        }
+        /* From here on the dispatcher completes the slot, with the
+         * caller's error reply if this fails. */
+        x->slot = slot;
+        x->out = &slot->buf;
+        if (from->len > mark &&
+            resp_add_raw(&slot->buf, from->ptr + mark,
+                         from->len - mark) != RK_OK) {
+            from->len = mark;
+            return RK_ENOMEM;
+        }
+        from->len = mark;
+    }
+    x->suspended = 1;
+    op->slot = x->slot;
+    op->suspended = 1;
+    op->c = c;
+    op->cnext = c->ops;
+    op->cprev = NULL;
+    if (c->ops != NULL) {
+        c->ops->cprev = op;
+    }
+    c->ops = op;
+    if (!ev_is_active(&op->timer)) {
+        double after = (double)(op->deadline_ms - mono_ms()) / 1000.0;
+        ev_timer_set(&op->timer, after > 0.001 ? after : 0.001, 0.0);
+        ev_timer_start(op->w->loop, &op->timer);
+    }
+    return RK_OK;
+}
+
+/* A context to write a late reply into the op's slot. */
+static void
+late_ctx(struct coord_op *op, struct cmd_ctx *x)
+{
+    memset(x, 0, sizeof(*x));
+    x->srv = op->w->srv;
+    x->w = op->w;
+    x->c = op->c;
+    x->cmd = op->cmd;
+    x->parent = op->parent;
+    x->out = &op->slot->buf;
+}
+
+/* Answer a suspended op's client with an error instead of its reply. */
+static void
+op_answer_error(struct coord_op *op, const char *msg)
+{
+    struct cmd_ctx x;
+
+    op->phase = PH_DONE;
+    ev_timer_stop(op->w->loop, &op->timer);
+    if (op->c == NULL || !op->suspended) {
+        return;
+    }
+    late_ctx(op, &x);
+    op->slot->buf.len = 0;
+    reply_error(&x, msg);
+    conn_slot_done(op->c, op->slot);
+    op_unlink_conn(op);
+}
+
+/* Send a suspended op's reply (already in its slot). */
+static void
+op_answer_ok(struct coord_op *op)
+{
+    op->phase = PH_DONE;
+    ev_timer_stop(op->w->loop, &op->timer);
+    if (op->c == NULL || !op->suspended) {
+        return;
+    }
+    conn_slot_done(op->c, op->slot);
+    op_unlink_conn(op);
+}
+
+/* ---- peer requests ----------------------------------------------------- */
+
+static void on_reply(void *arg, const struct resp_reply *r);
+
+/* Report that replica idx of key k failed a request of this kind. */
+static void
+req_failed(struct coord_op *op, struct coord_key *k, uint16_t idx,
+           int kind)
+{
+    switch (kind) {
+    case REQ_READ:
+        quorum_read_fail(&k->rd, idx);
+        break;
+    case REQ_REPAIR:
+        quorum_read_repair_fail(&k->rd, idx);
+        break;
+    default:
+        quorum_write_fail(&k->wr, idx);
+        break;
+    }
+    (void)op;
+}
+
+/* Send one request to replica idx; a refused send is a failure at once. */
+static void
+req_send(struct coord_op *op, size_t ki, uint16_t idx, int kind)
+{
+    struct coord *co = op->w->coord;
+    struct coord_key *k = &op->keys[ki];
+    struct srv *s = op->w->srv;
+    struct coord_req *req;
+    struct link *l;
+    struct rk_slice argv[5];
+    char clock[24];
+    char slot[8];
+    int argc;
+
+    co->stats.peer_requests++;
+    snprintf(clock, sizeof(clock), "%llu",
+             (unsigned long long)store_clock_next(&s->clock));
+    snprintf(slot, sizeof(slot), "%u", (unsigned)k->slot);
+    argv[1] = (struct rk_slice){ clock, strlen(clock) };
+    argv[2] = (struct rk_slice){ slot, strlen(slot) };
+    argv[3] = (struct rk_slice){ k->key, k->klen };
+    if (kind == REQ_READ) {
+        argv[0] = (struct rk_slice){ "RKGET", 5 };
+        argc = 4;
+    } else {
+        struct rk_slice enc;
+
+        argv[0] = (struct rk_slice){ "RKPUT", 5 };
+        if (kind == REQ_WRITE) {
+            enc = (struct rk_slice){ k->enc, k->enclen };
+        } else if (quorum_read_result(&k->rd, NULL, &enc) != 1) {
+            req_failed(op, k, idx, kind);
+            return;
+        }
+        argv[4] = enc;
+        argc = 5;
+    }
+    req = malloc(sizeof(*req));
+    l = link_get(op->w, srv_topology_addr(op->topo, idx));
+    if (req == NULL || l == NULL ||
+        link_send(l, argc, argv, on_reply, req) != RK_OK) {
+        free(req);
+        co->stats.peer_failures++;
+        req_failed(op, k, idx, kind);
+        return;
+    }
+    req->op = op;
+    req->key = (uint32_t)ki;
+    req->replica = idx;
+    req->kind = (uint8_t)kind;
+    op->outstanding++;
+}
+
+/* The first element of a reply carries the peer's clock. */
+static void
+observe_reply_clock(struct srv *s, const struct resp_reply *r)
+{
+    if (r->type == RESP_REPLY_INTEGER && r->integer > 0) {
+        store_clock_observe(&s->clock, (uint64_t)r->integer);
+    }
+}
+
+static void
+on_reply(void *arg, const struct resp_reply *r)
+{
+    struct coord_req *req = arg;
+    struct coord_op *op = req->op;
+    struct coord_key *k = &op->keys[req->key];
+    struct srv *s = op->w->srv;
+    int kind = req->kind;
+    uint16_t idx = req->replica;
+    int ok = 0;
+
+    free(req);
+    op->outstanding--;
+    if (op->w->coord->stopping) {
+        if (op->outstanding == 0 && op->phase == PH_DONE) {
+            op_free(op);
+        }
+        return;
+    }
+    if (r != NULL && kind == REQ_READ && r->type == RESP_REPLY_ARRAY &&
+        r->n == 2) {
+        struct store_record rec;
+
+        observe_reply_clock(s, &r->elem[0]);
+        if (r->elem[1].type == RESP_REPLY_NIL) {
+            ok = quorum_read_answer(&k->rd, idx, 0, NULL) >= 0;
+        } else if (r->elem[1].type == RESP_REPLY_BULK &&
+                   store_record_decode(r->elem[1].str.ptr,
+                                       r->elem[1].str.len, &rec) == RK_OK) {
+            store_clock_observe(&s->clock, rec.version);
+            ok = quorum_read_answer(&k->rd, idx, 1, &rec) >= 0;
+        }
+    } else if (r != NULL && kind != REQ_READ &&
+               r->type == RESP_REPLY_INTEGER) {
+        observe_reply_clock(s, r);
+        if (kind == REQ_WRITE) {
+            quorum_write_ack(&k->wr, idx);
+        } else {
+            quorum_read_repair_ack(&k->rd, idx);
+        }
+        ok = 1;
+    }
+    if (!ok) {
+        op->w->coord->stats.peer_failures++;
+        req_failed(op, k, idx, kind);
+    }
+    op_progress(op);
+}
+
+/* ---- the local replica ------------------------------------------------- */
+
+static void
+local_read(struct coord_op *op, struct coord_key *k)
+{
+    struct srv *s = op->w->srv;
+    struct store_buf *buf = worker_bufs(op->w, 1);
+    struct store_record rec;
+    int r = buf != NULL ? store_get(s->store, k->slot, k->key, k->klen, buf,
+                                    &rec)
+                        : RK_ENOMEM;
+
+    if (r < 0 || quorum_read_answer(&k->rd, (uint16_t)op->self, r == 1,
+                                    r == 1 ? &rec : NULL) < 0) {
+        quorum_read_fail(&k->rd, (uint16_t)op->self);
+    }
+}
+
+/* Write the encoded record enc locally; RK_OK when it is stored. */
+static int
+local_write(struct coord_op *op, struct coord_key *k, const char *enc,
+            size_t len)
+{
+    struct store_record rec;
+
+    if (store_record_decode(enc, len, &rec) != RK_OK) {
+        return RK_ERR;
+    }
+    return kv_apply_record(op->w, k->slot, k->key, k->klen, &rec);
+}
+
+/* ---- read repair and hints --------------------------------------------- */
+
+static void
+send_repairs(struct coord_op *op)
+{
+    for (size_t i = 0; i < op->nkeys; i++) {
+        struct coord_key *k = &op->keys[i];
+        uint16_t idx[QUORUM_MAX_REPLICAS];
+        size_t n;
+
+        if (!k->rd_init) {
+            continue;
+        }
+        n = quorum_read_take_repairs(&k->rd, idx, QUORUM_MAX_REPLICAS);
+        for (size_t j = 0; j < n; j++) {
+            if ((int)idx[j] == op->self) {
+                struct rk_slice enc;
+
+                if (quorum_read_result(&k->rd, NULL, &enc) == 1 &&
+                    local_write(op, k, enc.ptr, enc.len) == RK_OK) {
+                    quorum_read_repair_ack(&k->rd, idx[j]);
+                } else {
+                    quorum_read_repair_fail(&k->rd, idx[j]);
+                }
+            } else {
+                req_send(op, i, idx[j], REQ_REPAIR);
+            }
+        }
+    }
+}
+
+static void
+store_hints(struct coord_op *op)
+{
+    struct srv *s = op->w->srv;
+    struct coord *co = op->w->coord;
+
+    for (size_t i = 0; i < op->nkeys; i++) {
+        struct coord_key *k = &op->keys[i];
+        uint16_t idx[QUORUM_MAX_REPLICAS];
+        struct store_record rec;
+        size_t n;
+
+        if (!k->wr_init) {
+            continue;
+        }
+        n = quorum_write_take_hints(&k->wr, idx, QUORUM_MAX_REPLICAS);
+        if (n == 0) {
+            continue;
+        }
+        if (store_record_decode(k->enc, k->enclen, &rec) != RK_OK) {
+            continue;
+        }
+        for (size_t j = 0; j < n; j++) {
+            const char *id = ring_member_id(op->ring, idx[j]);
+
+            if (store_hint_put(s->store, id, strlen(id), k->slot, k->key,
+                               k->klen, &rec, srv_mstime()) == RK_OK) {
+                co->stats.hints_stored++;
+                quorum_write_hinted(&k->wr, idx[j]);
+            } else {
+                co->stats.hints_failed++;
+                quorum_write_hint_fail(&k->wr, idx[j]);
+            }
+        }
+    }
+}
+
+/* ---- phases ------------------------------------------------------------ */
+
+/* Combined state of every key's read (or write): any failure fails. */
+static enum quorum_state
+reads_state(struct coord_op *op, size_t *failed)
+{
+    enum quorum_state st = QUORUM_DONE_OK;
+
+    for (size_t i = 0; i < op->nkeys; i++) {
+        enum quorum_state k = quorum_read_state(&op->keys[i].rd);
+
+        if (k == QUORUM_DONE_FAIL) {
+            *failed = i;
+            return k;
+        }
+        if (k != QUORUM_DONE_OK) {
+            st = QUORUM_PENDING;
+        }
+    }
+    return st;
+}
+
+static enum quorum_state
+writes_state(struct coord_op *op, size_t *failed)
+{
+    enum quorum_state st = QUORUM_DONE_OK;
+
+    for (size_t i = 0; i < op->nkeys; i++) {
+        enum quorum_state k;
+
+        if (!op->keys[i].wr_init) {
+            continue;
+        }
+        k = quorum_write_state(&op->keys[i].wr);
+        if (k == QUORUM_DONE_FAIL) {
+            *failed = i;
+            return k;
+        }
+        if (k != QUORUM_DONE_OK) {
+            st = QUORUM_PENDING;
+        }
+    }
+    return st;
+}
+
+static void
+start_reads(struct coord_op *op)
+{
+    for (size_t i = 0; i < op->nkeys; i++) {
+        struct coord_key *k = &op->keys[i];
+        unsigned r = coord_level_count(op->rlevel, k->n);
+
+        if (quorum_read_init(&k->rd, k->pref, k->n, r, op->deadline_ms,
+                             &op->w->coord->stats.q) != RK_OK) {
+            continue;
+        }
+        k->rd_init = 1;
+        for (unsigned j = 0; j < k->n; j++) {
+            if ((int)k->pref[j] == op->self) {
+                local_read(op, k);
+            } else {
+                req_send(op, i, k->pref[j], REQ_READ);
+            }
+        }
+    }
+    send_repairs(op);
+}
+
+/* Fill the kv op's keys from the read results. */
+static void
+fill_keys(struct coord_op *op, struct kv_op *kop)
+{
+    for (size_t i = 0; i < kop->nkeys && i < op->nkeys; i++) {
+        struct kv_key *k = &kop->keys[i];
+        struct coord_key *ck = &op->keys[i];
+
+        k->exists = 0;
+        if (ck->rd_init && quorum_read_result(&ck->rd, &k->old, NULL) == 1) {
+            k->exists = store_record_live(&k->old, kop->now_ms);
+        }
+    }
+}
+
+/*
+ * Run apply and start the writes it asked for. The reply apply writes
+ * goes to x->out; it is replaced by an error when a write quorum fails.
+ * Returns what kv_run() returns.
+ */
+static int
+apply_and_write(struct coord_op *op, struct kv_op *kop)
+{
+    struct cmd_ctx *x = kop->x;
+    struct srv *s = x->srv;
+    size_t mark = x->out->len;
+    size_t nwrites = 0;
+    size_t failed = 0;
+    enum quorum_state st;
+    char msg[160];
+
+    op->phase = PH_WRITE;
+    kop->apply(kop);
+    for (size_t i = 0; i < kop->nkeys && i < op->nkeys; i++) {
+        struct kv_key *k = &kop->keys[i];
+        struct coord_key *ck = &op->keys[i];
+        unsigned wq;
+
+        if (k->write || k->del) {
+            if (k->del) {
+                memset(&k->new, 0, sizeof(k->new));
+                k->new.flags = STORE_F_TOMBSTONE;
+            }
+            k->new.version = store_clock_next(&s->clock);
+            k->new.node = s->node_hash;
+            ck->enclen = store_record_encoded_len(&k->new);
+            ck->enc = malloc(ck->enclen);
+            wq = coord_level_count(op->wlevel, ck->n);
+            if (ck->enc == NULL ||
+                quorum_write_init(&ck->wr, ck->pref, ck->n, wq,
+                                  atomic_load(&s->sloppy_quorum) ? QUORUM_F_SLOPPY
+                                                                 : 0,
+                                  op->deadline_ms,
+                                  &op->w->coord->stats.q) != RK_OK) {
+                free(ck->enc);
+                ck->enc = NULL;
+                x->out->len = mark;
+                reply_error(x, "-OOM out of memory writing a key");
+                op->phase = PH_DONE;
+                goto out;
+            }
+            store_record_encode(&k->new, ck->enc);
+            ck->wr_init = 1;
+            nwrites++;
+        }
+    }
+    for (size_t i = 0; i < op->nkeys; i++) {
+        struct coord_key *ck = &op->keys[i];
+
+        if (!ck->wr_init) {
+            continue;
+        }
+        for (unsigned j = 0; j < ck->n; j++) {
+            uint16_t idx = ck->pref[j];
+
+            if ((int)idx == op->self) {
+                if (local_write(op, ck, ck->enc, ck->enclen) == RK_OK) {
+                    quorum_write_ack(&ck->wr, idx);
+                } else {
+                    quorum_write_fail(&ck->wr, idx);
+                }
+            } else {
+                req_send(op, i, idx, REQ_WRITE);
+            }
+        }
+    }
+    store_hints(op);
+    st = nwrites == 0 ? QUORUM_DONE_OK : writes_state(op, &failed);
+    if (st == QUORUM_DONE_FAIL) {
+        quorum_write_error(&op->keys[failed].wr, msg, sizeof(msg));
+        x->out->len = mark;
+        reply_error(x, msg);
+        op->phase = PH_DONE;
+    } else if (st == QUORUM_DONE_OK) {
+        op->phase = PH_DONE;
+    } else if (!op->suspended && op_suspend(op, x, mark) != RK_OK) {
+        x->out->len = x->out == &x->c->out ? mark : 0;
+        reply_error(x, "-OOM out of memory");
+        op->phase = PH_DONE;
+    }
+out:
+    for (size_t i = 0; i < kop->nkeys; i++) {
+        free(kop->keys[i].owned);
+        kop->keys[i].owned = NULL;
+    }
+    return RK_OK;
+}
+
+/* Run the suspended command's handler again, its reads done. */
+static void
+rerun(struct coord_op *op)
+{
+    struct cmd_ctx x;
+
+    late_ctx(op, &x);
+    x.argc = op->argc;
+    x.argv = op->argv;
+    x.slot = op->slot;
+    x.resume = op;
+    (op->parent != NULL ? op->parent : op->cmd)->fn(&x);
+    if (op->phase == PH_READ) {
+        /* The handler did not come back to kv_run(): nothing to do. */
+        op->phase = PH_DONE;
+    }
+}
+
+/* After any event: move the op on, answer the client, free when idle. */
+static void
+op_progress(struct coord_op *op)
+{
+    size_t failed = 0;
+    char msg[160];
+
+    if (op->in_progress) {
+        return;
+    }
+    op->in_progress = 1;
+    send_repairs(op);
+    if (op->phase == PH_READ) {
+        enum quorum_state st = reads_state(op, &failed);
+
+        if (st == QUORUM_DONE_FAIL) {
+            quorum_read_error(&op->keys[failed].rd, msg, sizeof(msg));
+            op_answer_error(op, msg);
+        } else if (st == QUORUM_DONE_OK) {
+            if (op->c == NULL) {
+                op->phase = PH_DONE;
+            } else {
+                rerun(op);
+                if (op->phase == PH_DONE) {
+                    op_answer_ok(op);
+                }
+            }
+        }
+    } else if (op->phase == PH_WRITE) {
+        enum quorum_state st;
+
+        store_hints(op);
+        st = writes_state(op, &failed);
+        if (st == QUORUM_DONE_FAIL) {
+            quorum_write_error(&op->keys[failed].wr, msg, sizeof(msg));
+            op_answer_error(op, msg);
+        } else if (st == QUORUM_DONE_OK) {
+            op_answer_ok(op);
+        }
+    }
+    if (op->phase == PH_DONE) {
+        store_hints(op);
+        send_repairs(op);
+    }
+    op->in_progress = 0;
+    if (op->phase == PH_DONE && op->outstanding == 0) {
+        /* Nothing more can arrive: settle what is left, then go. */
+        for (size_t i = 0; i < op->nkeys; i++) {
+            if (op->keys[i].wr_init) {
+                quorum_write_timeout(&op->keys[i].wr, INT64_MAX);
+            }
+        }
+        store_hints(op);
+        op_free(op);
+    }
+}
+
+/* ---- entry points ------------------------------------------------------ */
+
+int
+coord_run(struct kv_op *kop)
+{
+    struct cmd_ctx *x = kop->x;
+    struct coord *co = coord_of(x->w);
+    struct srv_topology *topo;
+    struct coord_op *op = x->resume;
+    size_t failed = 0;
+    enum quorum_state st;
+    char msg[160];
+
+    if (op != NULL) {
+        /* Second run of a suspended command: the reads are done. */
+        x->resume = NULL;
+        fill_keys(op, kop);
+        apply_and_write(op, kop);
+        return RK_OK;
+    }
+    if (co == NULL) {
+        reply_error(x, "-OOM out of memory");
+        return RK_ENOMEM;
+    }
+    topo = current_topology(x->w, co);
+    if (topo == NULL || srv_topology_ring(topo) == NULL) {
+        reply_error(x, "-CLUSTERDOWN The cluster is down");
+        return RK_ERR;
+    }
+    op = op_new(co, topo, kop);
+    if (op == NULL) {
+        reply_error(x, "-OOM out of memory");
+        return RK_ENOMEM;
+    }
+    op->in_progress = 1;
+    if ((kop->flags & KV_BLIND) || kop->nkeys == 0) {
+        apply_and_write(op, kop);
+    } else {
+        start_reads(op);
+        st = reads_state(op, &failed);
+        if (st == QUORUM_DONE_OK) {
+            fill_keys(op, kop);
+            apply_and_write(op, kop);
+        } else if (st == QUORUM_DONE_FAIL) {
+            quorum_read_error(&op->keys[failed].rd, msg, sizeof(msg));
+            reply_error(x, msg);
+            op->phase = PH_DONE;
+        } else if (op_copy_args(op, x) != RK_OK ||
+                   op_suspend(op, x, x->out->len) != RK_OK) {
+            reply_error(x, "-OOM out of memory");
+            op->phase = PH_DONE;
+        }
+    }
+    op->in_progress = 0;
+    if (op->phase == PH_DONE) {
+        x->suspended = 0;
+        op_unlink_conn(op);
+    }
+    op_progress(op);
+    return RK_OK;
+}
+
+void
+coord_conn_gone(struct conn *c)
+{
+    while (c->ops != NULL) {
+        op_unlink_conn(c->ops);
+    }
+}
+
+void
+coord_destroy(struct worker *w)
+{
+    struct coord *co = w->coord;
+
+    if (co == NULL) {
+        link_close_all(w);
+        return;
+    }
+    co->stopping = 1;
+    link_close_all(w);
+    while (co->ops != NULL) {
+        op_free(co->ops);
+    }
+    srv_topology_release(co->topo);
+    free(co);
+    w->coord = NULL;
+}

@@ -1,0 +1,149 @@
+/*
+ * server/internal.c - the internal commands of peers' data links. See
+ * internal.h.
+ */
+#include "internal.h"
+
+#include <string.h>
+#include <strings.h>
+
+#include "conn.h"
+#include "kv.h"
+#include "resp.h"
+#include "srv.h"
+#include "store.h"
+#include "worker.h"
+
+static int
+name_is(const struct rk_slice *a, const char *name)
+{
+    return a->len == strlen(name) && strncasecmp(a->ptr, name, a->len) == 0;
+}
+
+static void
+reply_err(struct conn *c, const char *msg)
+{
+    resp_add_error(&c->out, msg, strlen(msg));
+}
+
+/* Parse and observe the sender's clock. */
+static int
+observe_clock(struct srv *s, const struct rk_slice *a)
+{
+    long long v;
+
+    if (resp_str2ll(a->ptr, a->len, &v) != RK_OK || v < 0) {
+        return RK_ERR;
+    }
+    store_clock_observe(&s->clock, (uint64_t)v);
+    return RK_OK;
+}
+
+static int
+parse_slot(const struct rk_slice *a, uint16_t *slot)
+{
+    long long v;
+
+    if (resp_str2ll(a->ptr, a->len, &v) != RK_OK || v < 0 ||
+        v >= STORE_SLOTS) {
+        return RK_ERR;
+    }
+    *slot = (uint16_t)v;
+    return RK_OK;
+}
+
+static void
+add_clock(struct conn *c)
+{
+    resp_add_int(&c->out, (long long)store_clock_next(&c->w->srv->clock));
+}
+
+static void
+rkget(struct conn *c, int argc, const struct rk_slice *argv)
+{
+    struct srv *s = c->w->srv;
+    struct store_buf *buf;
+    struct store_record rec;
+    uint16_t slot;
+    int r;
+
+    if (argc != 4 || parse_slot(&argv[2], &slot) != RK_OK) {
+        reply_err(c, "ERR bad RKGET");
+        return;
+    }
+    buf = worker_bufs(c->w, 1);
+    if (buf == NULL) {
+        reply_err(c, "ERR out of memory");
+        return;
+    }
+    r = store_get(s->store, slot, argv[3].ptr, argv[3].len, buf, &rec);
+    if (r < 0) {
+        reply_err(c, "ERR storage error reading a key");
+        return;
+    }
+    resp_add_array(&c->out, 2);
+    add_clock(c);
+    if (r == 1) {
+        resp_add_bulk(&c->out, buf->ptr, buf->len);
+    } else {
+        resp_add_null(&c->out);
+    }
+}
+
+static void
+rkput(struct conn *c, int argc, const struct rk_slice *argv)
+{
+    struct store_record rec;
+    uint16_t slot;
+
+    if (argc != 5 || parse_slot(&argv[2], &slot) != RK_OK ||
+        store_record_decode(argv[4].ptr, argv[4].len, &rec) != RK_OK) {
+        reply_err(c, "ERR bad RKPUT");
+        return;
+    }
+    store_clock_observe(&c->w->srv->clock, rec.version);
+    if (kv_apply_record(c->w, slot, argv[3].ptr, argv[3].len, &rec) !=
+        RK_OK) {
+        reply_err(c, "ERR storage error writing a key");
+        return;
+    }
+    add_clock(c);
+}
+
+static void
+rkflush(struct conn *c, int argc)
+{
+    if (argc != 2) {
+        reply_err(c, "ERR bad RKFLUSH");
+        return;
+    }
+    if (store_flush_all(c->w->srv->store) != RK_OK) {
+        reply_err(c, "ERR storage error flushing");
+        return;
+    }
+    add_clock(c);
+}
+
+void
+internal_dispatch(struct conn *c, int argc, const struct rk_slice *argv)
+{
+    struct srv *s = c->w->srv;
+
+    if (name_is(&argv[0], "ping")) {
+        resp_add_raw(&c->out, "+PONG\r\n", 7);
+        return;
+    }
+    if (argc < 2 || observe_clock(s, &argv[1]) != RK_OK) {
+        reply_err(c, "ERR unknown internal command or bad clock");
+        return;
+    }
+    if (name_is(&argv[0], "rkget")) {
+        rkget(c, argc, argv);
+    } else if (name_is(&argv[0], "rkput")) {
+        rkput(c, argc, argv);
+    } else if (name_is(&argv[0], "rkflush")) {
+        rkflush(c, argc);
+    } else {
+        reply_err(c, "ERR unknown internal command");
+    }
+}
