@@ -108,7 +108,7 @@ coord_level_parse(const char *p, size_t len, int *level)
     } else if (len == 3 && strncasecmp(p, "all", 3) == 0) {
         *level = COORD_ALL;
     } else if (len > 0 && p[0] != '-' && p[0] != '+' &&
-               resp_str2ll(p, len, &v) == RK_OK && v >= 1 &&
+               resp_str2ll(p, len, &v) && v >= 1 &&
                v <= QUORUM_MAX_REPLICAS) {
         *level = (int)v;
     } else {

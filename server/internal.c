@@ -32,7 +32,7 @@ observe_clock(struct srv *s, const struct rk_slice *a)
 {
     long long v;
 
-    if (resp_str2ll(a->ptr, a->len, &v) != RK_OK || v < 0) {
+    if (!resp_str2ll(a->ptr, a->len, &v) || v < 0) {
         return RK_ERR;
     }
     store_clock_observe(&s->clock, (uint64_t)v);
@@ -44,7 +44,7 @@ parse_slot(const struct rk_slice *a, uint16_t *slot)
 {
     long long v;
 
-    if (resp_str2ll(a->ptr, a->len, &v) != RK_OK || v < 0 ||
+    if (!resp_str2ll(a->ptr, a->len, &v) || v < 0 ||
         v >= STORE_SLOTS) {
         return RK_ERR;
     }

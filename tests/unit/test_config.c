@@ -627,11 +627,12 @@ START_TEST(config_get_patterns)
                      "pubsub 33554432 8388608 60\r\n");
     free(r);
     r = cget(&cfg, p7);
-    ck_assert_str_eq(r, "*10\r\n$3\r\ndir\r\n$6\r\n./data\r\n"
+    ck_assert_str_eq(r, "*12\r\n$3\r\ndir\r\n$6\r\n./data\r\n"
                      "$11\r\nread-quorum\r\n$6\r\nQUORUM\r\n"
                      "$12\r\nwrite-quorum\r\n$6\r\nQUORUM\r\n"
                      "$10\r\ncache-size\r\n$9\r\n268435456\r\n"
-                     "$9\r\ndatabases\r\n$1\r\n1\r\n");
+                     "$9\r\ndatabases\r\n$1\r\n1\r\n"
+                     "$13\r\nsloppy-quorum\r\n$2\r\nno\r\n");
     free(r);
     /* No glob characters: an exact name, as Redis looks it up. */
     r = cget(&cfg, p8);
@@ -650,7 +651,7 @@ START_TEST(config_get_all)
     srv_config_init(&cfg);
     r = cget(&cfg, all);
     /* Every row once; the alias only when no pattern names the row. */
-    ck_assert(strncmp(r, "*68\r\n$4\r\nbind\r\n", 15) == 0);
+    ck_assert(strncmp(r, "*74\r\n$4\r\nbind\r\n", 15) == 0);
     ck_assert_ptr_nonnull(strstr(r, "$5\r\nfsync\r\n"));
     ck_assert_ptr_null(strstr(r, "appendfsync"));
     ck_assert_ptr_nonnull(strstr(r, "$15\r\ntombstone-grace\r\n$6\r\n864000"
