@@ -14,7 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "conn.h"
+#include "coord.h"
 #include "gossip.h"
 #include "peer.h"
 #include "reply.h"
@@ -511,4 +514,65 @@ void
 cmd_cluster(struct cmd_ctx *x)
 {
     cmd_run_sub(x, cluster_subcmds, NELEM(cluster_subcmds), "CLUSTER");
+}
+
+/*
+ * CONSISTENCY                       *4 read <level> write <level>
+ * CONSISTENCY [READ level] [WRITE level]   +OK
+ * The levels of this connection (DESIGN.md): ONE, QUORUM, ALL, a replica
+ * count, or DEFAULT for the server's --read-quorum / --write-quorum.
+ * Nothing changes unless every argument is valid.
+ */
+void
+cmd_consistency(struct cmd_ctx *x)
+{
+    struct conn *c = x->c;
+    int level[2] = { c->read_level, c->write_level };
+    char name[16];
+
+    if (x->argc == 1) {
+        int r = c->read_level ? c->read_level
+                              : atomic_load(&x->srv->read_level);
+        int w = c->write_level ? c->write_level
+                               : atomic_load(&x->srv->write_level);
+
+        reply_array(x, 4);
+        reply_bulk_str(x, "read");
+        coord_level_name(r, name, sizeof(name));
+        reply_bulk_str(x, name);
+        reply_bulk_str(x, "write");
+        coord_level_name(w, name, sizeof(name));
+        reply_bulk_str(x, name);
+        return;
+    }
+    if (x->argc % 2 == 0) {
+        reply_syntax_error(x);
+        return;
+    }
+    for (int i = 1; i < x->argc; i += 2) {
+        const struct rk_slice *k = &x->argv[i];
+        const struct rk_slice *v = &x->argv[i + 1];
+        int which;
+
+        if (k->len == 4 && strncasecmp(k->ptr, "read", 4) == 0) {
+            which = 0;
+        } else if (k->len == 5 && strncasecmp(k->ptr, "write", 5) == 0) {
+            which = 1;
+        } else {
+            reply_syntax_error(x);
+            return;
+        }
+        if (v->len == 7 && strncasecmp(v->ptr, "default", 7) == 0) {
+            level[which] = 0;
+        } else if (coord_level_parse(v->ptr, v->len, &level[which]) !=
+                   RK_OK) {
+            reply_errorf(x, "invalid consistency level '%.*s': use ONE, "
+                         "QUORUM, ALL, DEFAULT or a replica count",
+                         (int)(v->len < 64 ? v->len : 64), v->ptr);
+            return;
+        }
+    }
+    c->read_level = level[0];
+    c->write_level = level[1];
+    reply_ok(x);
 }

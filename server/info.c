@@ -22,6 +22,7 @@
 #include <ev.h>
 
 #include "command.h"
+#include "coord.h"
 #include "gossip.h"
 #include "peer.h"
 #include "resp.h"
@@ -616,9 +617,51 @@ info_errorstats(struct info_gen *g)
 }
 
 /*
+ * The coordinator's settings and counters (coord.h): quorum levels,
+ * quorum successes and -NOQUORUM failures, read repairs, hints.
+ */
+static void
+info_quorum(struct info_gen *g)
+{
+    struct srv *s = g->s;
+    struct coord_stats cs;
+    struct store_hint_stats hs;
+    char rl[16];
+    char wl[16];
+
+    coord_stats(s, &cs);
+    store_hint_get_stats(s->store, &hs);
+    coord_level_name(atomic_load(&s->read_level), rl, sizeof(rl));
+    coord_level_name(atomic_load(&s->write_level), wl, sizeof(wl));
+    info_add(g, "replicas:%d\r\nread_quorum:%s\r\nwrite_quorum:%s\r\n"
+             "sloppy_quorum:%s\r\n", s->cfg.replicas, rl, wl,
+             atomic_load(&s->sloppy_quorum) ? "yes" : "no");
+    info_add(g, "quorum_writes_ok:%" PRIu64 "\r\n"
+             "quorum_writes_failed:%" PRIu64 "\r\n"
+             "quorum_reads_ok:%" PRIu64 "\r\n"
+             "quorum_reads_failed:%" PRIu64 "\r\n"
+             "read_repairs_blocking:%" PRIu64 "\r\n"
+             "read_repairs_sent:%" PRIu64 "\r\n"
+             "read_repairs_acked:%" PRIu64 "\r\n"
+             "read_repairs_failed:%" PRIu64 "\r\n",
+             cs.q.writes_ok, cs.q.writes_failed, cs.q.reads_ok,
+             cs.q.reads_failed, cs.q.reads_repairing, cs.q.repairs_sent,
+             cs.q.repairs_acked, cs.q.repairs_failed);
+    info_add(g, "hints_stored:%" PRIu64 "\r\n"
+             "hints_store_failed:%" PRIu64 "\r\n"
+             "hints_delivered:%" PRIu64 "\r\n"
+             "hints_expired:%" PRIu64 "\r\n"
+             "hints_pending:%" PRIu64 "\r\n"
+             "peer_requests:%" PRIu64 "\r\n"
+             "peer_request_failures:%" PRIu64 "\r\n",
+             cs.hints_stored, cs.hints_failed, hs.delivered, hs.expired,
+             hs.pending, cs.peer_requests, cs.peer_failures);
+}
+
+/*
  * cluster_enabled is 1 when --seeds was given. ringkv adds the member
  * count, the ALIVE count and one member_<i> line per member (the local
- * failure detector's view).
+ * failure detector's view), then the coordinator's settings and counters.
  */
 static void
 info_cluster(struct info_gen *g)
@@ -645,6 +688,7 @@ info_cluster(struct info_gen *g)
                  gossip_liveness_name(m->liveness), v.phi[i]);
     }
     srv_peers_view_free(&v);
+    info_quorum(g);
 }
 
 static void

@@ -12,6 +12,7 @@
 #include "command.h"
 #include "conn.h"
 #include "coord.h"
+#include "handoff.h"
 #include "internal.h"
 #include "link.h"
 #include "srv.h"
@@ -47,6 +48,9 @@ worker_create(struct srv *s, int id)
     ev_timer_init(&w->cron, worker_cron, 0.1, 0.1);
     w->cron.data = w;
     ev_timer_start(w->loop, &w->cron);
+    if (id == 0) {
+        handoff_start(w);
+    }
     return w;
 }
 
@@ -63,8 +67,9 @@ worker_destroy(struct worker *w)
         while (w->internal != NULL) {
             conn_destroy(w->internal);
         }
-        coord_destroy(w);
-        link_close_all(w);
+        handoff_stop(w);
+        coord_destroy(w);       /* closes the links */
+        handoff_free(w);
         ev_async_stop(w->loop, &w->wake);
         ev_prepare_stop(w->loop, &w->before_sleep);
         ev_timer_stop(w->loop, &w->cron);

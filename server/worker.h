@@ -21,6 +21,7 @@ struct srv;
 struct conn;
 struct link;
 struct coord;
+struct handoff;
 
 /* Add n to a statistics counter: relaxed, so a CONFIG RESETSTAT from
  * another thread is never undone by an increment in flight. */
@@ -79,6 +80,7 @@ struct worker {
 
     struct link *links;      /* request links to peers (link.h) */
     struct coord *coord;     /* cluster coordinator state (coord.h) */
+    struct handoff *handoff; /* hint replay, worker 0 only (handoff.h) */
 
     /* Scratch for the kv layer: record buffers reused by every command. */
     struct store_buf *bufs;
