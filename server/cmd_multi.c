@@ -11,6 +11,8 @@
 
 #include "command.h"
 #include "conn.h"
+#include "coord.h"
+#include "kv.h"
 #include "reply.h"
 #include "resp.h"
 #include "ring.h"
@@ -27,6 +29,7 @@ cmd_multi(struct cmd_ctx *x)
     }
     x->c->in_multi = 1;
     x->c->multi_error = 0;
+    x->c->multi_slot = -1;
     reply_ok(x);
 }
 
@@ -202,11 +205,201 @@ lock_transaction(struct cmd_ctx *x, struct store_lockset *ls)
     return RK_OK;
 }
 
+/* ---- EXEC in a cluster ------------------------------------------------ */
+
+/*
+ * A cluster transaction: the queued commands and watched keys, taken from
+ * the connection at EXEC so that commands pipelined after EXEC may start
+ * a new MULTI while this one waits for its replicas.
+ */
+struct exec_state {
+    struct conn_queued *mq;
+    size_t nmq;
+    struct conn_watch *watched;
+    size_t nwatched;
+    struct rk_slice *names;     /* the distinct keys: watched ones first */
+    uint16_t *slots;
+    struct kv_key *keys;        /* the op's keys, filled from names */
+    size_t nkeys;
+};
+
+static void
+exec_state_free(void *arg)
+{
+    struct exec_state *st = arg;
+
+    if (st == NULL) {
+        return;
+    }
+    for (size_t i = 0; i < st->nmq; i++) {
+        free(st->mq[i].mem);
+    }
+    free(st->mq);
+    for (size_t i = 0; i < st->nwatched; i++) {
+        free(st->watched[i].key);
+    }
+    free(st->watched);
+    free(st->names);
+    free(st->slots);
+    free(st->keys);
+    free(st);
+}
+
+static int
+add_key(struct exec_state *st, size_t cap, const char *p, size_t len)
+{
+    uint16_t slot = ring_key_slot(p, len);
+
+    for (size_t i = 0; i < st->nkeys; i++) {
+        if (st->slots[i] == slot && st->names[i].len == len &&
+            memcmp(st->names[i].ptr, p, len) == 0) {
+            return RK_OK;
+        }
+    }
+    if (st->nkeys == cap) {
+        return RK_ERR;
+    }
+    st->names[st->nkeys] = (struct rk_slice){ p, len };
+    st->slots[st->nkeys] = slot;
+    st->nkeys++;
+    return RK_OK;
+}
+
+/* Take the transaction from c; NULL when memory runs out. */
+static struct exec_state *
+exec_take(struct conn *c)
+{
+    struct exec_state *st = calloc(1, sizeof(*st));
+    size_t cap = c->nwatched;
+
+    if (st == NULL) {
+        return NULL;
+    }
+    for (size_t i = 0; i < c->nmq; i++) {
+        cap += (size_t)c->mq[i].argc;
+    }
+    st->keys = calloc(cap + 1, sizeof(*st->keys));
+    st->names = calloc(cap + 1, sizeof(*st->names));
+    st->slots = calloc(cap + 1, sizeof(*st->slots));
+    if (st->keys == NULL || st->names == NULL || st->slots == NULL) {
+        exec_state_free(st);
+        return NULL;
+    }
+    st->mq = c->mq;
+    st->nmq = c->nmq;
+    st->watched = c->watched;
+    st->nwatched = c->nwatched;
+    c->mq = NULL;
+    c->nmq = 0;
+    c->capmq = 0;
+    c->watched = NULL;
+    c->nwatched = 0;
+    for (size_t i = 0; i < st->nwatched; i++) {
+        add_key(st, cap, st->watched[i].key, st->watched[i].klen);
+    }
+    for (size_t i = 0; i < st->nmq; i++) {
+        int idx[256];
+        int nk = cmd_key_indexes(st->mq[i].cmd, st->mq[i].argc, idx, 256);
+
+        for (int j = 0; j < nk; j++) {
+            const struct rk_slice *a = &st->mq[i].argv[idx[j]];
+            add_key(st, cap, a->ptr, a->len);
+        }
+    }
+    return st;
+}
+
+/* The transaction's apply: check WATCH, then run the queue in order
+ * against the records read (kv_run_overlay()). */
+static void
+exec_apply(struct kv_op *op)
+{
+    struct cmd_ctx *x = op->x;
+    struct exec_state *st = op->arg;
+
+    /* The watched keys lead op->keys, in order, duplicates dropped. */
+    for (size_t i = 0; i < st->nwatched; i++) {
+        const struct conn_watch *wk = &st->watched[i];
+        const struct kv_key *k = NULL;
+
+        for (size_t j = 0; j < op->nkeys && k == NULL; j++) {
+            if (op->keys[j].key.len == wk->klen &&
+                memcmp(op->keys[j].key.ptr, wk->key, wk->klen) == 0) {
+                k = &op->keys[j];
+            }
+        }
+        if (k == NULL || wk->exists != k->exists ||
+            (k->exists && (k->old.version != wk->version ||
+                           k->old.node != wk->node))) {
+            reply_null_array(x);
+            return;
+        }
+    }
+    x->c->in_exec = 1;
+    reply_array(x, (long long)st->nmq);
+    for (size_t i = 0; i < st->nmq; i++) {
+        struct cmd_ctx sub = *x;
+
+        sub.cmd = st->mq[i].cmd;
+        sub.parent = st->mq[i].parent;
+        sub.argc = st->mq[i].argc;
+        sub.argv = st->mq[i].argv;
+        sub.overlay = op;
+        cmd_call(&sub);
+    }
+    x->c->in_exec = 0;
+}
+
+/*
+ * EXEC with --seeds: read every key of the transaction (and the watched
+ * ones) at the read quorum, run the queue on those records, and write
+ * what changed at the write quorum; the reply array goes out after the
+ * writes are acknowledged, or a -NOQUORUM error replaces it. MULTI
+ * already refused commands of another slot (-CROSSSLOT).
+ */
+static void
+exec_cluster(struct cmd_ctx *x)
+{
+    struct conn *c = x->c;
+    struct exec_state *st;
+    struct kv_op op;
+    int owner;
+
+    if (x->resume != NULL) {
+        st = coord_resume_arg(x->resume);
+        owner = 0;
+    } else {
+        st = exec_take(c);
+        conn_multi_reset(c);
+        conn_unwatch(c);
+        if (st == NULL) {
+            reply_error(x, "-OOM out of memory");
+            return;
+        }
+        owner = 1;
+    }
+    kv_op_init(&op, x, KV_WRITE, st->keys, st->nkeys, exec_apply, st);
+    op.arg_free = exec_state_free;
+    for (size_t i = 0; i < st->nkeys; i++) {
+        st->keys[i].key = st->names[i];
+        st->keys[i].slot = st->slots[i];
+    }
+    kv_run(&op);
+    if (owner && !x->suspended) {
+        exec_state_free(st);
+    }
+}
+
 void
 cmd_exec(struct cmd_ctx *x)
 {
     struct conn *c = x->c;
     struct store_lockset ls;
+
+    if (x->resume != NULL) {
+        exec_cluster(x);
+        return;
+    }
 
     if (!c->in_multi) {
         reply_error(x, "EXEC without MULTI");
@@ -217,6 +410,10 @@ cmd_exec(struct cmd_ctx *x)
                     "previous errors.");
         conn_multi_reset(c);
         conn_unwatch(c);
+        return;
+    }
+    if (coord_active(x->srv)) {
+        exec_cluster(x);
         return;
     }
     if (lock_transaction(x, &ls) != RK_OK) {

@@ -16,7 +16,9 @@
 #include <strings.h>
 
 #include "conn.h"
+#include "coord.h"
 #include "reply.h"
+#include "ring.h"
 #include "resp.h"
 #include "srv.h"
 #include "worker.h"
@@ -270,6 +272,39 @@ count_rejected(struct worker *w, const struct cmd_def *cmd)
     STAT_ADD(&st->rejected, 1);
 }
 
+/*
+ * In a cluster a transaction runs on one slot's replicas: a queued command
+ * whose keys hash elsewhere gets Redis Cluster's -CROSSSLOT, and a
+ * keyspace-wide one is refused. Returns 1 when x may be queued.
+ */
+static int
+multi_slot_ok(struct cmd_ctx *x)
+{
+    struct conn *c = x->c;
+    int idx[256];
+    int n;
+
+    if (x->cmd->flags & CMD_KEYSPACE) {
+        reply_error(x, "keyspace-wide commands are not allowed in a "
+                    "cluster transaction");
+        return 0;
+    }
+    n = cmd_key_indexes(x->cmd, x->argc, idx, 256);
+    for (int i = 0; i < n; i++) {
+        const struct rk_slice *k = &x->argv[idx[i]];
+        int slot = ring_key_slot(k->ptr, k->len);
+
+        if (c->multi_slot < 0) {
+            c->multi_slot = slot;
+        } else if (c->multi_slot != slot) {
+            reply_error(x, "-CROSSSLOT Keys in request don't hash to the "
+                        "same slot");
+            return 0;
+        }
+    }
+    return 1;
+}
+
 void
 cmd_dispatch(struct conn *c, int argc, const struct rk_slice *argv)
 {
@@ -330,6 +365,10 @@ cmd_dispatch(struct conn *c, int argc, const struct rk_slice *argv)
         goto out;
     }
     if (c->in_multi && !(x.cmd->flags & CMD_NOMULTI)) {
+        if (coord_active(w->srv) && !multi_slot_ok(&x)) {
+            c->multi_error = 1;
+            goto out;
+        }
         if (queue_command(c, &x, argc, argv) != RK_OK) {
             reply_error(&x, "-OOM command not allowed when used memory > "
                         "'maxmemory'.");

@@ -20,6 +20,7 @@ struct srv;
 struct resp_buf;
 struct conn_slot;
 struct coord_op;
+struct kv_op;
 
 #define CMD_WRITE    (1u << 0)   /* may modify the keyspace */
 #define CMD_READ     (1u << 1)   /* reads the keyspace */
@@ -68,6 +69,8 @@ struct cmd_ctx {
                                    * NULL when out is the connection's */
     struct coord_op *resume;      /* second run of a suspended command:
                                    * its reads are done (coord.h) */
+    struct kv_op *overlay;        /* inside a cluster EXEC: the
+                                   * transaction's records (kv.h) */
 };
 
 #define RK_CMD(name, fn, arity, flags, first, last, step, acl) cmd_fn fn;

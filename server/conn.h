@@ -91,6 +91,8 @@ struct conn {
     size_t capmq;
     struct conn_watch *watched;
     size_t nwatched;
+    int multi_slot;               /* cluster MULTI: the slot of its keys,
+                                   * -1 before the first key */
 
     int read_level;               /* CONSISTENCY (coord.h levels); 0 =
                                    * the server's default */

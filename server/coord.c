@@ -74,6 +74,10 @@ struct coord_op {
     char *keymem;
     size_t nkeys;
     struct coord_key *keys;
+    void *arg;                  /* the kv op's arg, owned once suspended */
+    void (*arg_free)(void *);
+    void *pending_arg;          /* the same, until it is suspended */
+    void (*pending_free)(void *);
 };
 
 struct coord_req {
@@ -272,6 +276,9 @@ op_free(struct coord_op *op)
         }
         free(k->enc);
     }
+    if (op->arg_free != NULL) {
+        op->arg_free(op->arg);
+    }
     srv_topology_release(op->topo);
     free(op->keys);
     free(op->keymem);
@@ -417,6 +424,11 @@ op_suspend(struct coord_op *op, struct cmd_ctx *x, size_t mark)
     }
     x->suspended = 1;
     op->slot = x->slot;
+    if (x->resume == NULL && op->arg_free == NULL) {
+        /* The caller's arg is the op's now (kv.h, arg_free). */
+        op->arg = op->pending_arg;
+        op->arg_free = op->pending_free;
+    }
     op->suspended = 1;
     op->c = c;
     op->cnext = c->ops;
@@ -996,6 +1008,8 @@ coord_run(struct kv_op *kop)
         return RK_ENOMEM;
     }
     op->in_progress = 1;
+    op->pending_arg = kop->arg;
+    op->pending_free = kop->arg_free;
     if ((kop->flags & KV_BLIND) || kop->nkeys == 0) {
         apply_and_write(op, kop);
     } else {
@@ -1021,6 +1035,12 @@ coord_run(struct kv_op *kop)
     }
     op_progress(op);
     return RK_OK;
+}
+
+void *
+coord_resume_arg(const struct coord_op *op)
+{
+    return op->arg;
 }
 
 void

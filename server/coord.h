@@ -70,6 +70,13 @@ int coord_active(const struct srv *s);
 /* Run op as kv_run() does, through the replicas of its keys. */
 int coord_run(struct kv_op *op);
 
+/*
+ * The arg of the kv op a suspended command was running (its handler runs
+ * again with x->resume set; kv.h, arg_free).
+ */
+struct coord_op;
+void *coord_resume_arg(const struct coord_op *op);
+
 /* c is closing: its suspended commands finish without it. */
 void coord_conn_gone(struct conn *c);
 

@@ -30,6 +30,7 @@ kv_op_init(struct kv_op *op, struct cmd_ctx *x, unsigned flags,
     op->keys = keys;
     op->apply = apply;
     op->arg = arg;
+    op->arg_free = NULL;
     op->now_ms = srv_mstime();
 }
 
@@ -123,6 +124,9 @@ kv_run(struct kv_op *op)
     if (op->now_ms == 0) {
         op->now_ms = srv_mstime();
     }
+    if (x->overlay != NULL) {
+        return kv_run_overlay(op);
+    }
     if (coord_active(s)) {
         return coord_run(op);
     }
@@ -188,6 +192,86 @@ out:
     }
     if (locked) {
         store_unlock_keys(st, &ls);
+    }
+    return rc;
+}
+
+/* The overlay key holding (slot, key), or NULL. */
+static struct kv_key *
+overlay_find(struct kv_op *ov, const struct kv_key *k)
+{
+    for (size_t i = 0; i < ov->nkeys; i++) {
+        struct kv_key *o = &ov->keys[i];
+
+        if (o->slot == k->slot && o->key.len == k->key.len &&
+            memcmp(o->key.ptr, k->key.ptr, k->key.len) == 0) {
+            return o;
+        }
+    }
+    return NULL;
+}
+
+int
+kv_run_overlay(struct kv_op *op)
+{
+    struct cmd_ctx *x = op->x;
+    struct kv_op *ov = x->overlay;
+    int rc = RK_OK;
+
+    for (size_t i = 0; i < op->nkeys; i++) {
+        struct kv_key *k = &op->keys[i];
+        struct kv_key *o = overlay_find(ov, k);
+
+        if (o == NULL) {
+            reply_error(x, "internal error: a key outside the transaction");
+            rc = RK_ERR;
+            goto out;
+        }
+        if (o->del) {
+            k->exists = 0;
+        } else if (o->write) {
+            k->old = o->new;
+            k->exists = store_record_live(&o->new, op->now_ms);
+        } else {
+            k->old = o->old;
+            k->exists = o->exists;
+        }
+    }
+    op->apply(op);
+    for (size_t i = 0; i < op->nkeys; i++) {
+        struct kv_key *k = &op->keys[i];
+        struct kv_key *o;
+        char *copy;
+
+        if (!k->write && !k->del) {
+            continue;
+        }
+        o = overlay_find(ov, k);
+        if (k->del) {
+            o->del = 1;
+            o->write = 0;
+            continue;
+        }
+        /* The value may live in k->owned or the queued arguments: the
+         * overlay keeps its own copy. */
+        copy = malloc(k->new.value.len + 1);
+        if (copy == NULL) {
+            reply_error(x, "-OOM out of memory");
+            rc = RK_ENOMEM;
+            goto out;
+        }
+        memcpy(copy, k->new.value.ptr, k->new.value.len);
+        free(o->owned);
+        o->owned = copy;
+        o->new = k->new;
+        o->new.value.ptr = copy;
+        o->write = 1;
+        o->del = 0;
+    }
+out:
+    for (size_t i = 0; i < op->nkeys; i++) {
+        free(op->keys[i].owned);
+        op->keys[i].owned = NULL;
     }
     return rc;
 }

@@ -54,6 +54,9 @@ struct kv_op {
     struct kv_key *keys;
     kv_apply_fn *apply;
     void *arg;                 /* for apply */
+    void (*arg_free)(void *);  /* when set, the coordinator takes arg
+                                * along if it suspends the op, and frees
+                                * it with this when the op ends */
     int64_t now_ms;            /* the op's clock for expiry decisions */
 };
 
@@ -85,6 +88,14 @@ int kv_run_key1(struct cmd_ctx *x, unsigned flags, kv_apply_fn *apply,
 #define KV_STACK_KEYS 16
 int kv_run_args(struct cmd_ctx *x, unsigned flags, int first, int step,
                 kv_apply_fn *apply, void *arg);
+
+/*
+ * Inside a cluster transaction (x->overlay): run op against the
+ * transaction's records instead of the replicas. Every key of op must be
+ * one of the overlay's keys; op's writes update the overlay, which EXEC
+ * writes to the replicas at the end. As kv_run().
+ */
+int kv_run_overlay(struct kv_op *op);
 
 /* Set key i of op from argv[argi] (slot computed here). */
 void kv_key_from_arg(struct kv_op *op, size_t i, const struct rk_slice *arg);
