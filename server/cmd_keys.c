@@ -16,6 +16,8 @@
 #include <string.h>
 #include <strings.h>
 
+#include "coord.h"
+#include "keyspace.h"
 #include "kv.h"
 #include "reply.h"
 #include "scan.h"
@@ -523,76 +525,11 @@ cmd_renamenx(struct cmd_ctx *x)
 /* ---------------------------------------------------------------------- */
 /* KEYS, SCAN, RANDOMKEY */
 
-/* Keys collected for a reply whose length is known only at the end. */
-struct keylist {
-    char *buf;                 /* the keys, back to back */
-    size_t len;
-    size_t cap;
-    size_t *off;               /* start of key i in buf; off[n] = len */
-    size_t n;
-    size_t ncap;
-};
-
-static void
-keylist_init(struct keylist *l)
-{
-    memset(l, 0, sizeof(*l));
-}
-
-static void
-keylist_deinit(struct keylist *l)
-{
-    free(l->buf);
-    free(l->off);
-}
-
-/* srv_scan_emit_fn: append one key. */
-static int
-keylist_add(void *arg, const char *key, size_t klen)
-{
-    struct keylist *l = arg;
-
-    if (l->n + 2 > l->ncap) {
-        size_t ncap = l->ncap ? 2 * l->ncap : 64;
-        size_t *off = realloc(l->off, ncap * sizeof(*off));
-
-        if (off == NULL) {
-            return RK_ENOMEM;
-        }
-        l->off = off;
-        l->ncap = ncap;
-    }
-    if (l->len + klen > l->cap) {
-        size_t cap = l->cap ? 2 * l->cap : 1024;
-        char *buf;
-
-        while (cap < l->len + klen) {
-            cap *= 2;
-        }
-        buf = realloc(l->buf, cap);
-        if (buf == NULL) {
-            return RK_ENOMEM;
-        }
-        l->buf = buf;
-        l->cap = cap;
-    }
-    if (klen > 0) {
-        memcpy(l->buf + l->len, key, klen);
-    }
-    l->off[l->n++] = l->len;
-    l->len += klen;
-    l->off[l->n] = l->len;
-    return RK_OK;
-}
-
 /* Reply the collected keys as an array. */
 static void
-keylist_reply(struct cmd_ctx *x, const struct keylist *l)
+keylist_reply(struct cmd_ctx *x, const struct srv_keylist *l)
 {
-    reply_array(x, (long long)l->n);
-    for (size_t i = 0; i < l->n; i++) {
-        reply_bulk(x, l->buf + l->off[i], l->off[i + 1] - l->off[i]);
-    }
+    srv_keylist_write(x->out, l);
 }
 
 /* 1 when a glob pattern has special characters. */
@@ -626,7 +563,7 @@ cmd_keys(struct cmd_ctx *x)
 {
     const struct rk_slice *pat = &x->argv[1];
     struct srv_scan_opts o;
-    struct keylist l;
+    struct srv_keylist l;
     uint64_t cursor = 0;
     int rc;
 
@@ -635,22 +572,27 @@ cmd_keys(struct cmd_ctx *x)
         kv_run_key1(x, 0, keys_point_apply, NULL);
         return;
     }
+    if (coord_active(x->srv)) {
+        keyspace_keys(x, pat->ptr, pat->len);
+        return;
+    }
     kv_commit_all(x);
-    keylist_init(&l);
+    srv_keylist_init(&l);
     o.pat = pat->len == 1 && pat->ptr[0] == '*' ? NULL : pat->ptr;
     o.plen = pat->len;
     o.type = SRV_SCAN_TYPE_ANY;
     o.count = LLONG_MAX;
+    o.slots = NULL;
     /* With no COUNT limit one step walks every slot the pattern can
      * match (just one when it pins a {hash tag}). */
     rc = srv_scan_step(NULL, x->srv->store, cursor, &o, srv_mstime(),
-                       keylist_add, &l, &cursor);
+                       srv_keylist_add, &l, &cursor);
     if (rc != RK_OK) {
         reply_error(x, rc == RK_ENOMEM ? OOM_ERR : "storage error");
     } else {
         keylist_reply(x, &l);
     }
-    keylist_deinit(&l);
+    srv_keylist_deinit(&l);
 }
 
 /* The record type a TYPE filter names, or SRV_SCAN_TYPE_NONE. */
@@ -668,7 +610,7 @@ void
 cmd_scan(struct cmd_ctx *x)
 {
     struct srv_scan_opts o;
-    struct keylist l;
+    struct srv_keylist l;
     uint64_t cursor;
     uint64_t next = 0;
     char ctext[24];
@@ -683,6 +625,7 @@ cmd_scan(struct cmd_ctx *x)
     o.plen = 0;
     o.type = SRV_SCAN_TYPE_ANY;
     o.count = SCAN_COUNT;
+    o.slots = NULL;
     for (int i = 2; i < x->argc; i++) {
         const struct rk_slice *a = &x->argv[i];
         int more = i + 1 < x->argc;
@@ -711,10 +654,14 @@ cmd_scan(struct cmd_ctx *x)
         }
         i++;
     }
+    if (coord_active(x->srv)) {
+        keyspace_scan(x, cursor, &o);
+        return;
+    }
     kv_commit_all(x);
-    keylist_init(&l);
+    srv_keylist_init(&l);
     rc = srv_scan_step(x->srv->scan, x->srv->store, cursor, &o,
-                       srv_mstime(), keylist_add, &l, &next);
+                       srv_mstime(), srv_keylist_add, &l, &next);
     if (rc != RK_OK) {
         reply_error(x, rc == RK_ENOMEM ? OOM_ERR : "storage error");
     } else {
@@ -724,7 +671,7 @@ cmd_scan(struct cmd_ctx *x)
         reply_bulk(x, ctext, (size_t)clen);
         keylist_reply(x, &l);
     }
-    keylist_deinit(&l);
+    srv_keylist_deinit(&l);
 }
 
 /* RANDOMKEY: a random live key, or nil when there is none. */

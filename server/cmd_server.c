@@ -8,6 +8,7 @@
  */
 #include "command.h"
 #include "coord.h"
+#include "keyspace.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,6 +90,10 @@ cmd_dbsize(struct cmd_ctx *x)
     /* Exact up to SRV_EXACT_KEYS_LIMIT records, then RocksDB's estimate:
      * a full count of millions of keys blocks this worker for seconds
      * (6.7 s for 1.6M keys), and Redis's DBSIZE is O(1). */
+    if (coord_active(x->srv)) {
+        keyspace_dbsize(x);
+        return;
+    }
     kv_commit_all(x);
     rc = srv_info_count_keys(x->srv->store, store_now_ms(),
                              SRV_EXACT_KEYS_LIMIT, &kc);
@@ -117,6 +122,10 @@ flush(struct cmd_ctx *x)
         (x->argc == 2 && !srv_eq(x->argv[1].ptr, x->argv[1].len, "sync") &&
          !srv_eq(x->argv[1].ptr, x->argv[1].len, "async"))) {
         reply_syntax_error(x);
+        return;
+    }
+    if (coord_active(x->srv) && x->overlay == NULL) {
+        keyspace_flush(x);
         return;
     }
     if (kv_flush(x) != RK_OK) {

@@ -27,10 +27,11 @@
 enum coord_phase {
     PH_READ = 0,    /* waiting for read quorums */
     PH_WRITE,       /* waiting for write quorums */
+    PH_FANOUT,      /* waiting for every member asked (coord_fanout()) */
     PH_DONE         /* the client has its answer */
 };
 
-enum req_kind { REQ_READ, REQ_WRITE, REQ_REPAIR };
+enum req_kind { REQ_READ, REQ_WRITE, REQ_REPAIR, REQ_FANOUT };
 
 /* One key of a coordinated op. */
 struct coord_key {
@@ -78,6 +79,11 @@ struct coord_op {
     void (*arg_free)(void *);
     void *pending_arg;          /* the same, until it is suspended */
     void (*pending_free)(void *);
+    coord_merge_fn *merge;      /* fanout: each member's reply */
+    coord_finish_fn *finish;    /* fanout: the client's reply */
+    unsigned fan_asked;
+    unsigned fan_answered;
+    unsigned fan_done;          /* answered or failed */
 };
 
 struct coord_req {
@@ -97,6 +103,8 @@ struct coord {
 };
 
 static void op_progress(struct coord_op *op);
+static void late_ctx(struct coord_op *op, struct cmd_ctx *x);
+static void op_answer_ok(struct coord_op *op);
 
 /* ---- levels ------------------------------------------------------------ */
 
@@ -294,6 +302,18 @@ timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
     (void)loop;
     (void)revents;
+    if (op->phase == PH_FANOUT && op->c != NULL) {
+        struct cmd_ctx x;
+
+        /* Members still silent count as failed. */
+        while (op->fan_done < op->fan_asked) {
+            op->fan_done++;
+            op->merge(op->arg, NULL);
+        }
+        late_ctx(op, &x);
+        op->finish(&x, op->arg, op->fan_answered, op->fan_asked);
+        op_answer_ok(op);
+    }
     for (size_t i = 0; i < op->nkeys; i++) {
         if (op->keys[i].rd_init) {
             quorum_read_timeout(&op->keys[i].rd, now);
@@ -424,10 +444,11 @@ op_suspend(struct coord_op *op, struct cmd_ctx *x, size_t mark)
     }
     x->suspended = 1;
     op->slot = x->slot;
-    if (x->resume == NULL && op->arg_free == NULL) {
+    if (x->resume == NULL && op->pending_free != NULL) {
         /* The caller's arg is the op's now (kv.h, arg_free). */
         op->arg = op->pending_arg;
         op->arg_free = op->pending_free;
+        op->pending_free = NULL;
     }
     op->suspended = 1;
     op->c = c;
@@ -574,12 +595,44 @@ observe_reply_clock(struct srv *s, const struct resp_reply *r)
     }
 }
 
+/* A fanout member answered (r) or failed (NULL). */
+static void
+fanout_reply(struct coord_op *op, const struct resp_reply *r)
+{
+    struct srv *s = op->w->srv;
+
+    op->fan_done++;
+    if (r != NULL && r->type != RESP_REPLY_ERROR) {
+        if (r->type == RESP_REPLY_ARRAY && r->n > 0) {
+            observe_reply_clock(s, &r->elem[0]);
+        } else {
+            observe_reply_clock(s, r);
+        }
+        op->fan_answered++;
+        op->merge(op->arg, r);
+    } else {
+        op->w->coord->stats.peer_failures++;
+        op->merge(op->arg, NULL);
+    }
+}
+
 static void
 on_reply(void *arg, const struct resp_reply *r)
 {
     struct coord_req *req = arg;
     struct coord_op *op = req->op;
-    struct coord_key *k = &op->keys[req->key];
+    struct coord_key *k;
+
+    if (req->kind == REQ_FANOUT) {
+        free(req);
+        op->outstanding--;
+        if (!op->w->coord->stopping && op->phase == PH_FANOUT) {
+            fanout_reply(op, r);
+        }
+        op_progress(op);
+        return;
+    }
+    k = &op->keys[req->key];
     struct srv *s = op->w->srv;
     int kind = req->kind;
     uint16_t idx = req->replica;
@@ -944,6 +997,16 @@ op_progress(struct coord_op *op)
                 }
             }
         }
+    } else if (op->phase == PH_FANOUT) {
+        if (op->fan_done == op->fan_asked && op->c != NULL) {
+            struct cmd_ctx x;
+
+            late_ctx(op, &x);
+            op->finish(&x, op->arg, op->fan_answered, op->fan_asked);
+            op_answer_ok(op);
+        } else if (op->fan_done == op->fan_asked) {
+            op->phase = PH_DONE;
+        }
     } else if (op->phase == PH_WRITE) {
         enum quorum_state st;
 
@@ -1027,6 +1090,112 @@ coord_run(struct kv_op *kop)
             reply_error(x, "-OOM out of memory");
             op->phase = PH_DONE;
         }
+    }
+    op->in_progress = 0;
+    if (op->phase == PH_DONE) {
+        x->suspended = 0;
+        op_unlink_conn(op);
+    }
+    op_progress(op);
+    return RK_OK;
+}
+
+const struct ring *
+coord_ring(struct worker *w, int *self)
+{
+    struct coord *co = coord_of(w);
+    struct srv_topology *t = co != NULL ? current_topology(w, co) : NULL;
+
+    if (t == NULL || srv_topology_ring(t) == NULL) {
+        *self = -1;
+        return NULL;
+    }
+    *self = srv_topology_self(t);
+    return srv_topology_ring(t);
+}
+
+int
+coord_fanout(struct cmd_ctx *x, int only, int argc,
+             const struct rk_slice *argv, coord_merge_fn *merge,
+             coord_finish_fn *finish, void *arg, void (*arg_free)(void *))
+{
+    struct coord *co = coord_of(x->w);
+    struct srv_topology *topo = co != NULL ? current_topology(x->w, co)
+                                           : NULL;
+    struct kv_op none;
+    struct kv_key nokey;
+    struct coord_op *op;
+    struct rk_slice *args;
+    char clock[24];
+    size_t n;
+
+    if (topo == NULL || srv_topology_ring(topo) == NULL || argc < 1) {
+        if (arg_free != NULL) {
+            arg_free(arg);
+        }
+        reply_error(x, "-CLUSTERDOWN The cluster is down");
+        return RK_OK;
+    }
+    kv_op_init(&none, x, KV_BLIND, &nokey, 0, NULL, NULL);
+    op = op_new(co, topo, &none);
+    args = malloc(((size_t)argc + 1) * sizeof(*args));
+    if (op == NULL || args == NULL) {
+        free(args);
+        if (op != NULL) {
+            op->phase = PH_DONE;
+            op_free(op);
+        }
+        if (arg_free != NULL) {
+            arg_free(arg);
+        }
+        reply_error(x, "-OOM out of memory");
+        return RK_OK;
+    }
+    op->arg = arg;
+    op->arg_free = arg_free;
+    op->merge = merge;
+    op->finish = finish;
+    op->phase = PH_FANOUT;
+    op->in_progress = 1;
+    snprintf(clock, sizeof(clock), "%llu",
+             (unsigned long long)store_clock_next(&x->srv->clock));
+    args[0] = argv[0];
+    args[1] = (struct rk_slice){ clock, strlen(clock) };
+    for (int i = 1; i < argc; i++) {
+        args[i + 1] = argv[i];
+    }
+    n = ring_nmembers(op->ring);
+    for (size_t i = 0; i < n; i++) {
+        struct coord_req *req;
+        struct link *l;
+
+        if ((only >= 0 && (size_t)only != i) ||
+            (only < 0 && (int)i == op->self)) {
+            continue;
+        }
+        op->fan_asked++;
+        co->stats.peer_requests++;
+        req = malloc(sizeof(*req));
+        l = link_get(x->w, srv_topology_addr(op->topo, i));
+        if (req == NULL || l == NULL ||
+            link_send(l, argc + 1, args, on_reply, req) != RK_OK) {
+            free(req);
+            fanout_reply(op, NULL);
+            continue;
+        }
+        req->op = op;
+        req->key = 0;
+        req->replica = (uint16_t)i;
+        req->kind = REQ_FANOUT;
+        op->outstanding++;
+    }
+    free(args);
+    if (op->fan_done == op->fan_asked) {
+        finish(x, op->arg, op->fan_answered, op->fan_asked);
+        op->phase = PH_DONE;
+    } else if (op_suspend(op, x, x->out->len) != RK_OK) {
+        reply_error(x, "-OOM out of memory");
+        op->phase = PH_DONE;
     }
     op->in_progress = 0;
     if (op->phase == PH_DONE) {

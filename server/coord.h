@@ -71,6 +71,34 @@ int coord_active(const struct srv *s);
 int coord_run(struct kv_op *op);
 
 /*
+ * Keyspace-wide commands (KEYS, SCAN, DBSIZE, FLUSHALL) ask other members
+ * directly. coord_fanout() sends the internal command argv (its name
+ * first; the clock is inserted after it) to ring member `only`, or with
+ * only == -1 to every ring member but this node, and feeds each reply to
+ * merge(arg, reply) (reply NULL: that member failed or timed out). When
+ * all have answered, finish(x, arg, answered, asked) writes the client's
+ * reply to x->out. The command is suspended meanwhile. arg is owned by
+ * the coordinator from the call on and freed with arg_free (may be NULL).
+ * Returns RK_OK (an error reply was written when it failed at once).
+ */
+struct resp_reply;
+struct cmd_ctx;
+typedef void coord_merge_fn(void *arg, const struct resp_reply *reply);
+typedef void coord_finish_fn(struct cmd_ctx *x, void *arg, unsigned answered,
+                             unsigned asked);
+int coord_fanout(struct cmd_ctx *x, int only, int argc,
+                 const struct rk_slice *argv, coord_merge_fn *merge,
+                 coord_finish_fn *finish, void *arg,
+                 void (*arg_free)(void *));
+
+/*
+ * The ring the worker routes by and this node's index in it (-1: not a
+ * member); NULL when there is none. Valid until the worker's next op.
+ */
+struct ring;
+const struct ring *coord_ring(struct worker *w, int *self);
+
+/*
  * The arg of the kv op a suspended command was running (its handler runs
  * again with x->resume set; kv.h, arg_free).
  */

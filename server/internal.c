@@ -4,10 +4,12 @@
  */
 #include "internal.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
 #include "conn.h"
+#include "keyspace.h"
 #include "kv.h"
 #include "resp.h"
 #include "srv.h"
@@ -124,6 +126,59 @@ rkflush(struct conn *c, int argc)
     add_clock(c);
 }
 
+static void
+rkdbsize(struct conn *c, int argc)
+{
+    uint64_t n;
+
+    if (argc != 2) {
+        reply_err(c, "ERR bad RKDBSIZE");
+        return;
+    }
+    if (keyspace_local_count(c->w->srv, c->w, &n) != RK_OK) {
+        reply_err(c, "ERR storage error counting keys");
+        return;
+    }
+    resp_add_array(&c->out, 2);
+    add_clock(c);
+    resp_add_int(&c->out, (long long)n);
+}
+
+/* RKSCAN <clock> <cursor> <count> <type> <pattern or "">. */
+static void
+rkscan(struct conn *c, int argc, const struct rk_slice *argv)
+{
+    struct srv_scan_opts o;
+    struct srv_keylist l;
+    long long cursor;
+    long long type;
+    uint64_t next;
+    char text[24];
+
+    if (argc != 6 || !resp_str2ll(argv[2].ptr, argv[2].len, &cursor) ||
+        cursor < 0 || !resp_str2ll(argv[3].ptr, argv[3].len, &o.count) ||
+        o.count < 1 || !resp_str2ll(argv[4].ptr, argv[4].len, &type) ||
+        type < SRV_SCAN_TYPE_NONE || type > STORE_TYPE_STRING) {
+        reply_err(c, "ERR bad RKSCAN");
+        return;
+    }
+    o.type = (int)type;
+    o.pat = argv[5].len > 0 ? argv[5].ptr : NULL;
+    o.plen = argv[5].len;
+    srv_keylist_init(&l);
+    if (keyspace_local_scan(c->w->srv, c->w, (uint64_t)cursor, &o, &l,
+                            &next) != RK_OK) {
+        reply_err(c, "ERR storage error scanning keys");
+    } else {
+        resp_add_array(&c->out, 3);
+        add_clock(c);
+        snprintf(text, sizeof(text), "%llu", (unsigned long long)next);
+        resp_add_bulk(&c->out, text, strlen(text));
+        srv_keylist_write(&c->out, &l);
+    }
+    srv_keylist_deinit(&l);
+}
+
 void
 internal_dispatch(struct conn *c, int argc, const struct rk_slice *argv)
 {
@@ -143,6 +198,10 @@ internal_dispatch(struct conn *c, int argc, const struct rk_slice *argv)
         rkput(c, argc, argv);
     } else if (name_is(&argv[0], "rkflush")) {
         rkflush(c, argc);
+    } else if (name_is(&argv[0], "rkscan")) {
+        rkscan(c, argc, argv);
+    } else if (name_is(&argv[0], "rkdbsize")) {
+        rkdbsize(c, argc);
     } else {
         reply_err(c, "ERR unknown internal command");
     }

@@ -16,6 +16,10 @@
  *       held (last write wins); answered after the group commit, so the
  *       ack means durable under this node's fsync policy
  *   RKFLUSH <clock>                  :<clock>   delete every record
+ *   RKDBSIZE <clock>                 *2 :<clock> :<count>
+ *   RKSCAN <clock> <cursor> <count> <type> <pattern or "">
+ *                                    *3 :<clock> $<next> *<keys>
+ *       both over the slots this node is the primary of (keyspace.h)
  *   PING                             +PONG
  *
  * Anything else, a malformed clock, slot or record gets an -ERR reply;

@@ -21,6 +21,7 @@
 #include "glob.h"
 #include "ring.h"
 #include "rk.h"
+#include "resp.h"
 #include "store.h"
 
 /* Generations fill the cursor bits above the slot. */
@@ -285,7 +286,9 @@ srv_scan_step(struct srv_scan *t, struct store *s, uint64_t cursor,
         }
         cur = slot;
         examined++;
-        if (got == RK_OK && scan_wanted(o, &key, &rec, now_ms)) {
+        if (got == RK_OK &&
+            (o->slots == NULL || (o->slots[slot / 8] >> (slot % 8)) & 1) &&
+            scan_wanted(o, &key, &rec, now_ms)) {
             rc = emit(arg, key.ptr, key.len);
             if (rc != RK_OK) {
                 goto out;
@@ -296,4 +299,82 @@ out:
     store_iter_destroy(it);
     free(rkey);
     return rc;
+}
+
+size_t
+srv_scan_primary_mask(const struct ring *ring, int member, uint8_t *mask)
+{
+    size_t n = 0;
+
+    memset(mask, 0, SRV_SCAN_MASK_BYTES);
+    for (unsigned slot = 0; slot < STORE_SLOTS; slot++) {
+        if ((int)ring_preference(ring, (uint16_t)slot)[0] == member) {
+            mask[slot / 8] |= (uint8_t)(1u << (slot % 8));
+            n++;
+        }
+    }
+    return n;
+}
+
+/* ---- key lists --------------------------------------------------------- */
+
+void
+srv_keylist_init(struct srv_keylist *l)
+{
+    memset(l, 0, sizeof(*l));
+}
+
+void
+srv_keylist_deinit(struct srv_keylist *l)
+{
+    free(l->buf);
+    free(l->off);
+}
+
+/* srv_scan_emit_fn: append one key. */
+int
+srv_keylist_add(void *arg, const char *key, size_t klen)
+{
+    struct srv_keylist *l = arg;
+
+    if (l->n + 2 > l->ncap) {
+        size_t ncap = l->ncap ? 2 * l->ncap : 64;
+        size_t *off = realloc(l->off, ncap * sizeof(*off));
+
+        if (off == NULL) {
+            return RK_ENOMEM;
+        }
+        l->off = off;
+        l->ncap = ncap;
+    }
+    if (l->len + klen > l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 1024;
+        char *buf;
+
+        while (cap < l->len + klen) {
+            cap *= 2;
+        }
+        buf = realloc(l->buf, cap);
+        if (buf == NULL) {
+            return RK_ENOMEM;
+        }
+        l->buf = buf;
+        l->cap = cap;
+    }
+    if (klen > 0) {
+        memcpy(l->buf + l->len, key, klen);
+    }
+    l->off[l->n++] = l->len;
+    l->len += klen;
+    l->off[l->n] = l->len;
+    return RK_OK;
+}
+
+void
+srv_keylist_write(struct resp_buf *out, const struct srv_keylist *l)
+{
+    resp_add_array(out, (long long)l->n);
+    for (size_t k = 0; k < l->n; k++) {
+        resp_add_bulk(out, l->buf + l->off[k], l->off[k + 1] - l->off[k]);
+    }
 }

@@ -58,7 +58,21 @@ struct srv_scan_opts {
     size_t plen;
     int type;             /* enum store_type, or SRV_SCAN_TYPE_* */
     long long count;      /* COUNT: records to examine, >= 1 */
+    const uint8_t *slots; /* bit s set: slot s is wanted; NULL = every
+                           * slot (a cluster node scans the slots it is
+                           * the primary of, srv_scan_primary_mask()) */
 };
+
+/* Bytes of a slot mask (one bit per slot). */
+#define SRV_SCAN_MASK_BYTES (16384 / 8)
+
+/*
+ * Fill mask with the slots whose preference list starts with member
+ * `member` of ring. Returns the number of such slots.
+ */
+struct ring;
+size_t srv_scan_primary_mask(const struct ring *ring, int member,
+                             uint8_t *mask);
 
 /*
  * Called for each key a SCAN call returns; key is valid only during the
@@ -78,5 +92,23 @@ typedef int srv_scan_emit_fn(void *arg, const char *key, size_t klen);
 int srv_scan_step(struct srv_scan *t, struct store *s, uint64_t cursor,
                   const struct srv_scan_opts *o, int64_t now_ms,
                   srv_scan_emit_fn *emit, void *arg, uint64_t *next);
+
+/* Keys collected for a reply whose length is known only at the end. */
+struct srv_keylist {
+    char *buf;                 /* the keys, back to back */
+    size_t len;
+    size_t cap;
+    size_t *off;               /* start of key i in buf; off[n] = len */
+    size_t n;
+    size_t ncap;
+};
+
+void srv_keylist_init(struct srv_keylist *l);
+void srv_keylist_deinit(struct srv_keylist *l);
+/* srv_scan_emit_fn: append one key (arg is the list). */
+int srv_keylist_add(void *arg, const char *key, size_t klen);
+/* Append the keys as an array reply. */
+struct resp_buf;
+void srv_keylist_write(struct resp_buf *out, const struct srv_keylist *l);
 
 #endif /* SRV_SCAN_H */
