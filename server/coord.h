@@ -6,7 +6,10 @@
  * replica directly) and waits for R answers, then runs the op's apply
  * once with the newest records, writes the new records to all replicas
  * (RKPUT; the local one directly) and answers the client after W acks.
- * cluster/quorum.c decides when each key is done; this file does the I/O:
+ * cluster/quorum.c decides when each key is done; this file does the I/O
+ * (so it lives in server/, next to the loops and links it drives, while
+ * DESIGN.md places "the quorum coordinator" in cluster/: cluster/ keeps
+ * the transport-free state machines it is tested by):
  * peer requests over the worker's links (link.h), the request deadline
  * (cfg request-timeout), read repair writes (blocking at QUORUM and
  * above, background below), and durable hints for replicas that did not
