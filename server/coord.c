@@ -1061,6 +1061,11 @@ coord_run(struct kv_op *kop)
         return RK_ENOMEM;
     }
     topo = current_topology(x->w, co);
+    if (!atomic_load(&x->srv->cluster_ready)) {
+        reply_error(x, "-CLUSTERDOWN The cluster is down: the member "
+                    "table is not known yet");
+        return RK_ERR;
+    }
     if (topo == NULL || srv_topology_ring(topo) == NULL) {
         reply_error(x, "-CLUSTERDOWN The cluster is down");
         return RK_ERR;
@@ -1129,7 +1134,8 @@ coord_fanout(struct cmd_ctx *x, int only, int argc,
     char clock[24];
     size_t n;
 
-    if (topo == NULL || srv_topology_ring(topo) == NULL || argc < 1) {
+    if (topo == NULL || srv_topology_ring(topo) == NULL || argc < 1 ||
+        !atomic_load(&x->srv->cluster_ready)) {
         if (arg_free != NULL) {
             arg_free(arg);
         }

@@ -283,10 +283,9 @@ cluster_start(struct srv *s)
     go.seed = (uint64_t)srv_ustime() ^ (uint64_t)getpid();
     go.interval_ms = s->cfg.gossip_interval_ms;
     s->gossip = gossip_create(&go);
-    for (size_t i = 0; i < nseeds; i++) {
-        free(seeds[i]);
-    }
-    free(seeds);
+    /* peer.c keeps the list to tell when the membership is known. */
+    s->seeds = seeds;
+    s->nseeds = nseeds;
     if (s->gossip == NULL) {
         die("can't start membership for node '%s': %s", s->node_id,
             "bad node id, zone or seed, or too many seeds");
@@ -458,6 +457,10 @@ main(int argc, char **argv)
     free(s->members);
     free(s->members_phi);
     free(s->cluster_addr);
+    for (size_t i = 0; i < s->nseeds; i++) {
+        free(s->seeds[i]);
+    }
+    free(s->seeds);
     free(s->client_addr);
     srv_topology_release(s->topology);
     pthread_mutex_destroy(&s->members_lock);

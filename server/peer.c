@@ -741,6 +741,35 @@ out:
 }
 
 /*
+ * A node that just started knows only itself: coordinating with that ring
+ * would read and write its own copy alone. It is ready once every seed
+ * address is a member's address in its table (gossip brings the members
+ * that are down too, from the others), or PEER_READY_GRACE_MS after the
+ * start when some seed never answers (a bad address, all down).
+ */
+#define PEER_READY_GRACE_MS 10000
+
+static int
+membership_known(struct srv *s, const struct gossip_member *m, size_t n,
+                 int64_t now)
+{
+    if (now - s->start_ms > PEER_READY_GRACE_MS) {
+        return 1;
+    }
+    for (size_t i = 0; i < s->nseeds; i++) {
+        size_t j = 0;
+
+        while (j < n && strcmp(m[j].addr, s->seeds[i]) != 0) {
+            j++;
+        }
+        if (j == n) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/*
  * Copy the member table into the snapshot workers read, with a new ring
  * when the membership changed (if that fails, the old one stays and the
  * next tick tries again).
@@ -770,6 +799,10 @@ snapshot(struct srv *s, int64_t now)
     gossip_stats(s->gossip, &st);
     if (s->topology == NULL || s->topology_version != version) {
         topo = topology_build(s, m, n);
+    }
+    if (!atomic_load(&s->cluster_ready) &&
+        membership_known(s, m, n, srv_mstime())) {
+        atomic_store(&s->cluster_ready, 1);
     }
     pthread_mutex_lock(&s->members_lock);
     if (topo != NULL) {

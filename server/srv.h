@@ -102,6 +102,9 @@ struct srv {
     uint64_t topology_version;   /* main thread only: gossip_version()
                                   * the topology was built at */
     atomic_uint_fast64_t topology_gen;   /* bumped when topology changes */
+    char **seeds;                /* --seeds, parsed; read-only */
+    size_t nseeds;
+    atomic_int cluster_ready;    /* the member table is known (peer.c) */
     atomic_int read_level;       /* --read-quorum / --write-quorum parsed */
     atomic_int write_level;      /* (coord.h levels) */
     atomic_int sloppy_quorum;    /* cfg sloppy-quorum is "yes" */
