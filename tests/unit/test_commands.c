@@ -12,6 +12,7 @@
 
 #include "command.h"
 #include "conn.h"
+#include "coord.h"
 #include "reply.h"
 #include "resp.h"
 #include "ring.h"
@@ -149,6 +150,42 @@ START_TEST(reply_slots_keep_pipeline_order)
 }
 END_TEST
 
+START_TEST(consistency_levels)
+{
+    int l = 0;
+    char name[16];
+
+    ck_assert_int_eq(coord_level_parse("one", 3, &l), RK_OK);
+    ck_assert_int_eq(l, COORD_ONE);
+    ck_assert_int_eq(coord_level_parse("Quorum", 6, &l), RK_OK);
+    ck_assert_int_eq(l, COORD_QUORUM);
+    ck_assert_int_eq(coord_level_parse("ALL", 3, &l), RK_OK);
+    ck_assert_int_eq(l, COORD_ALL);
+    ck_assert_int_eq(coord_level_parse("2", 1, &l), RK_OK);
+    ck_assert_int_eq(l, 2);
+    ck_assert_int_eq(coord_level_parse("0", 1, &l), RK_ERR);
+    ck_assert_int_eq(coord_level_parse("-1", 2, &l), RK_ERR);
+    ck_assert_int_eq(coord_level_parse("+1", 2, &l), RK_ERR);
+    ck_assert_int_eq(coord_level_parse("65", 2, &l), RK_ERR);
+    ck_assert_int_eq(coord_level_parse("", 0, &l), RK_ERR);
+    ck_assert_int_eq(coord_level_parse("quorumx", 7, &l), RK_ERR);
+
+    /* Counted against N_eff; a count above it means all. */
+    ck_assert_uint_eq(coord_level_count(COORD_ONE, 3), 1);
+    ck_assert_uint_eq(coord_level_count(COORD_QUORUM, 3), 2);
+    ck_assert_uint_eq(coord_level_count(COORD_QUORUM, 5), 3);
+    ck_assert_uint_eq(coord_level_count(COORD_QUORUM, 1), 1);
+    ck_assert_uint_eq(coord_level_count(COORD_ALL, 5), 5);
+    ck_assert_uint_eq(coord_level_count(2, 3), 2);
+    ck_assert_uint_eq(coord_level_count(3, 1), 1);
+
+    coord_level_name(COORD_QUORUM, name, sizeof(name));
+    ck_assert_str_eq(name, "QUORUM");
+    coord_level_name(4, name, sizeof(name));
+    ck_assert_str_eq(name, "4");
+}
+END_TEST
+
 START_TEST(scan_cursor_parsing)
 {
     uint64_t v;
@@ -195,6 +232,7 @@ main(void)
     tcase_add_test(tc, str2ld_refuses_junk);
     tcase_add_test(tc, error_funnel_adds_code_and_strips_newlines);
     tcase_add_test(tc, reply_slots_keep_pipeline_order);
+    tcase_add_test(tc, consistency_levels);
     tcase_add_test(tc, scan_cursor_parsing);
     tcase_add_test(tc, scan_pattern_pins_hash_tag_slot);
     suite_add_tcase(s, tc);
