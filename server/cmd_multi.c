@@ -205,6 +205,31 @@ lock_transaction(struct cmd_ctx *x, struct store_lockset *ls)
     return RK_OK;
 }
 
+/*
+ * EXEC's reply: an array of the queued commands' replies. On one node the
+ * transaction holds its key locks (locked); in a cluster the commands run
+ * against the overlay of the transaction's records (kv_run_overlay()).
+ */
+static void
+run_queue(struct cmd_ctx *x, const struct conn_queued *mq, size_t n,
+          struct kv_op *overlay)
+{
+    x->c->in_exec = 1;
+    reply_array(x, (long long)n);
+    for (size_t i = 0; i < n; i++) {
+        struct cmd_ctx sub = *x;
+
+        sub.cmd = mq[i].cmd;
+        sub.parent = mq[i].parent;
+        sub.argc = mq[i].argc;
+        sub.argv = mq[i].argv;
+        sub.locked = overlay == NULL;
+        sub.overlay = overlay;
+        cmd_call(&sub);
+    }
+    x->c->in_exec = 0;
+}
+
 /* ---- EXEC in a cluster ------------------------------------------------ */
 
 /*
@@ -335,19 +360,7 @@ exec_apply(struct kv_op *op)
             return;
         }
     }
-    x->c->in_exec = 1;
-    reply_array(x, (long long)st->nmq);
-    for (size_t i = 0; i < st->nmq; i++) {
-        struct cmd_ctx sub = *x;
-
-        sub.cmd = st->mq[i].cmd;
-        sub.parent = st->mq[i].parent;
-        sub.argc = st->mq[i].argc;
-        sub.argv = st->mq[i].argv;
-        sub.overlay = op;
-        cmd_call(&sub);
-    }
-    x->c->in_exec = 0;
+    run_queue(x, st->mq, st->nmq, op);
 }
 
 /*
@@ -430,18 +443,7 @@ cmd_exec(struct cmd_ctx *x)
         return;
     }
     c->in_multi = 0;
-    c->in_exec = 1;
-    reply_array(x, (long long)c->nmq);
-    for (size_t i = 0; i < c->nmq; i++) {
-        struct cmd_ctx sub = *x;
-        sub.cmd = c->mq[i].cmd;
-        sub.parent = c->mq[i].parent;
-        sub.argc = c->mq[i].argc;
-        sub.argv = c->mq[i].argv;
-        sub.locked = 1;
-        cmd_call(&sub);
-    }
-    c->in_exec = 0;
+    run_queue(x, c->mq, c->nmq, NULL);
     store_unlock_keys(x->srv->store, &ls);
     conn_multi_reset(c);
     conn_unwatch(c);

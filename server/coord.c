@@ -1038,6 +1038,22 @@ op_progress(struct coord_op *op)
 
 /* ---- entry points ------------------------------------------------------ */
 
+/*
+ * The end of starting op for x: an op answered at once leaves the reply
+ * to the dispatcher; either way op moves on (and is freed when idle).
+ */
+static int
+op_started(struct coord_op *op, struct cmd_ctx *x)
+{
+    op->in_progress = 0;
+    if (op->phase == PH_DONE) {
+        x->suspended = 0;
+        op_unlink_conn(op);
+    }
+    op_progress(op);
+    return RK_OK;
+}
+
 int
 coord_run(struct kv_op *kop)
 {
@@ -1096,13 +1112,7 @@ coord_run(struct kv_op *kop)
             op->phase = PH_DONE;
         }
     }
-    op->in_progress = 0;
-    if (op->phase == PH_DONE) {
-        x->suspended = 0;
-        op_unlink_conn(op);
-    }
-    op_progress(op);
-    return RK_OK;
+    return op_started(op, x);
 }
 
 const struct ring *
@@ -1203,13 +1213,7 @@ coord_fanout(struct cmd_ctx *x, int only, int argc,
         reply_error(x, "-OOM out of memory");
         op->phase = PH_DONE;
     }
-    op->in_progress = 0;
-    if (op->phase == PH_DONE) {
-        x->suspended = 0;
-        op_unlink_conn(op);
-    }
-    op_progress(op);
-    return RK_OK;
+    return op_started(op, x);
 }
 
 void *
