@@ -40,6 +40,10 @@ struct coord_key {
     size_t klen;
     const uint16_t *pref;       /* preference list, owned by the ring */
     unsigned n;
+    uint16_t order[QUORUM_MAX_REPLICAS]; /* pref, this node first: the
+                                 * order replicas are asked to read */
+    unsigned asked;             /* reads sent (order[0..asked)) */
+    unsigned rfailed;           /* of those, failed */
     struct quorum_read rd;
     struct quorum_write wr;
     unsigned rd_init : 1;
@@ -513,6 +517,8 @@ op_answer_ok(struct coord_op *op)
 /* ---- peer requests ----------------------------------------------------- */
 
 static void on_reply(void *arg, const struct resp_reply *r);
+static void local_read(struct coord_op *op, struct coord_key *k);
+static void ensure_reads(struct coord_op *op, size_t ki);
 
 /* Report that replica idx of key k failed a request of this kind. */
 static void
@@ -522,6 +528,7 @@ req_failed(struct coord_op *op, struct coord_key *k, uint16_t idx,
     switch (kind) {
     case REQ_READ:
         quorum_read_fail(&k->rd, idx);
+        k->rfailed++;
         break;
     case REQ_REPAIR:
         quorum_read_repair_fail(&k->rd, idx);
@@ -672,6 +679,9 @@ on_reply(void *arg, const struct resp_reply *r)
     if (!ok) {
         op->w->coord->stats.peer_failures++;
         req_failed(op, k, idx, kind);
+        if (kind == REQ_READ) {
+            ensure_reads(op, (size_t)(k - op->keys));
+        }
     }
     op_progress(op);
 }
@@ -691,6 +701,7 @@ local_read(struct coord_op *op, struct coord_key *k)
     if (r < 0 || quorum_read_answer(&k->rd, (uint16_t)op->self, r == 1,
                                     r == 1 ? &rec : NULL) < 0) {
         quorum_read_fail(&k->rd, (uint16_t)op->self);
+        k->rfailed++;
     }
 }
 
@@ -820,12 +831,36 @@ writes_state(struct coord_op *op, size_t *failed)
     return st;
 }
 
+/*
+ * Ask replicas of key ki to read until R are answering or answered: this
+ * node first (it answers at once), then the others in preference order.
+ * A failed read asks the next replica; all N are asked only when some
+ * fail (Cassandra asks R likewise, and the rest on a timeout).
+ */
+static void
+ensure_reads(struct coord_op *op, size_t ki)
+{
+    struct coord_key *k = &op->keys[ki];
+    unsigned r = coord_level_count(op->rlevel, k->n);
+
+    while (k->asked < k->n && k->asked - k->rfailed < r) {
+        uint16_t idx = k->order[k->asked++];
+
+        if ((int)idx == op->self) {
+            local_read(op, k);
+        } else {
+            req_send(op, ki, idx, REQ_READ);
+        }
+    }
+}
+
 static void
 start_reads(struct coord_op *op)
 {
     for (size_t i = 0; i < op->nkeys; i++) {
         struct coord_key *k = &op->keys[i];
         unsigned r = coord_level_count(op->rlevel, k->n);
+        unsigned m = 0;
 
         if (quorum_read_init(&k->rd, k->pref, k->n, r, op->deadline_ms,
                              &op->w->coord->stats.q) != RK_OK) {
@@ -834,11 +869,15 @@ start_reads(struct coord_op *op)
         k->rd_init = 1;
         for (unsigned j = 0; j < k->n; j++) {
             if ((int)k->pref[j] == op->self) {
-                local_read(op, k);
-            } else {
-                req_send(op, i, k->pref[j], REQ_READ);
+                k->order[m++] = k->pref[j];
             }
         }
+        for (unsigned j = 0; j < k->n; j++) {
+            if ((int)k->pref[j] != op->self) {
+                k->order[m++] = k->pref[j];
+            }
+        }
+        ensure_reads(op, i);
     }
     send_repairs(op);
 }
