@@ -170,27 +170,32 @@ kill9(struct cluster *cl, int i)
     cl->dead[i] = 1;
 }
 
-/*
- * Restart a kill -9'd node (on a new client port, same cluster port) and
- * wait until it knows every member again. Until its first gossip exchange
- * a restarted node sees a ring of itself alone and serves QUORUM reads and
- * writes from its own copy (a server bug, reported; not tested here).
- */
+/* Wait (bounded) until node i knows every member of the cluster. */
 static void
-restart(struct cluster *cl, int i)
+wait_members(struct cluster *cl, int i)
 {
-    long long start;
+    long long start = rk_now_ms();
 
-    rk_server_restart(cl->node[i]);
-    cl->dead[i] = 0;
-    start = rk_now_ms();
     while (info_ll(cl->node[i], "cluster_members") != cl->n &&
            rk_now_ms() - start < 10000) {
         rk_sleep_ms(20);
     }
     ck_assert_msg(info_ll(cl->node[i], "cluster_members") == cl->n,
-                  "restarted n%d knows %lld of %d members after 10 s", i + 1,
+                  "n%d knows %lld of %d members after 10 s", i + 1,
                   info_ll(cl->node[i], "cluster_members"), cl->n);
+}
+
+/*
+ * Restart a kill -9'd node (on a new client port, same cluster port) and
+ * wait until it knows every member again (until then it answers
+ * -CLUSTERDOWN: see restarted_node_waits_for_ring).
+ */
+static void
+restart(struct cluster *cl, int i)
+{
+    rk_server_restart(cl->node[i]);
+    cl->dead[i] = 0;
+    wait_members(cl, i);
 }
 
 /*
@@ -1021,6 +1026,66 @@ START_TEST(kill9_during_pipeline)
 }
 END_TEST
 
+/*
+ * A node restarted after kill -9 must not answer a QUORUM read or
+ * acknowledge a QUORUM write on its own before it has learnt the ring
+ * again: right after it answers PING, it refuses (-CLUSTERDOWN) or
+ * reaches a quorum.
+ */
+#define assert_refused_or(r, want)                                      \
+    do {                                                                \
+        char d_[256];                                                   \
+        ck_assert_msg((r)->type == REDIS_REPLY_ERROR                    \
+                      ? strncmp((r)->str, "CLUSTERDOWN ", 12) == 0 ||   \
+                        is_noquorum((r), NULL)                          \
+                      : (r)->type == REDIS_REPLY_STATUS ||              \
+                        ((r)->type == REDIS_REPLY_STRING &&             \
+                         strcmp((r)->str, (want)) == 0),                \
+                      "right after its restart n2 answered %s",         \
+                      rk_reply_describe((r), d_, sizeof(d_)));          \
+    } while (0)
+
+START_TEST(restarted_node_waits_for_ring)
+{
+    struct cluster cl;
+    redisContext *a;
+    redisContext *c;
+    redisReply *r;
+    int acked;
+
+    RK_REQUIRE_RINGKV();
+    cluster_start(&cl, 3);
+    wait_alive(&cl, 3, 10000, "start");
+    a = nconn(&cl, 0, NULL, NULL);
+    kill9(&cl, 1);
+    rk_cmd_status(a, "OK", "SET e11:read while-down");
+    rk_server_restart(cl.node[1]);
+    cl.dead[1] = 0;
+    c = nconn(&cl, 1, NULL, NULL);
+    r = rk_cmd(c, "GET e11:read");
+    assert_refused_or(r, "while-down");
+    freeReplyObject(r);
+    r = rk_cmd(c, "SET e11:write early");
+    assert_refused_or(r, "");
+    acked = r->type == REDIS_REPLY_STATUS;
+    freeReplyObject(r);
+    if (!acked) {
+        /* Once it knows the ring, it serves. */
+        redisFree(c);
+        wait_members(&cl, 1);
+        c = nconn(&cl, 1, NULL, NULL);
+        rk_cmd_bulk(c, "while-down", "GET e11:read");
+        rk_cmd_status(c, "OK", "SET e11:write early");
+    }
+    redisFree(c);
+    /* Acknowledged at QUORUM: n1 or n3 has it. */
+    kill9(&cl, 1);
+    rk_cmd_bulk(a, "early", "GET e11:write");
+    redisFree(a);
+    cluster_stop(&cl);
+}
+END_TEST
+
 /* The client ports of the replicas of slot, from a CLUSTER SLOTS reply. */
 static int
 slot_replicas(const redisReply *slots, long long slot, int *ports, int max)
@@ -1278,6 +1343,7 @@ main(void)
     tcase_add_test(tc, concurrent_writers_converge);
     tcase_add_test(tc, sigstopped_replica);
     tcase_add_test(tc, kill9_during_pipeline);
+    tcase_add_test(tc, restarted_node_waits_for_ring);
     tcase_add_test(tc, five_nodes_two_down);
     tcase_add_test(tc, wrong_secret_isolated);
     return rk_run_suite(s);
