@@ -565,9 +565,11 @@ cmd_consistency(struct cmd_ctx *x)
         if (v->len == 7 && strncasecmp(v->ptr, "default", 7) == 0) {
             level[which] = 0;
         } else if (coord_level_parse(v->ptr, v->len, &level[which]) !=
-                   RK_OK) {
+                       RK_OK ||
+                   level[which] > x->srv->cfg.replicas) {
             reply_errorf(x, "invalid consistency level '%.*s': use ONE, "
-                         "QUORUM, ALL, DEFAULT or a replica count",
+                         "QUORUM, ALL, DEFAULT or a replica count up to "
+                         "--replicas",
                          (int)(v->len < 64 ? v->len : 64), v->ptr);
             return;
         }

@@ -31,6 +31,9 @@ enum coord_phase {
     PH_DONE         /* the client has its answer */
 };
 
+/* A read still waiting after request-timeout / this asks every replica. */
+#define COORD_SPECULATE_DIV 20
+
 enum req_kind { REQ_READ, REQ_WRITE, REQ_REPAIR, REQ_FANOUT };
 
 /* One key of a coordinated op. */
@@ -65,10 +68,12 @@ struct coord_op {
     int self;                   /* ring index of this node, or -1 */
     enum coord_phase phase;
     unsigned suspended : 1;     /* the reply goes to slot */
+    unsigned speculated : 1;    /* reads went to every replica */
     unsigned in_progress : 1;   /* op_progress() is on the stack */
     unsigned outstanding;       /* peer requests in flight */
     ev_timer timer;             /* the client's deadline */
-    int64_t deadline_ms;        /* monotonic */
+    int64_t start_ms;           /* monotonic */
+    int64_t deadline_ms;
     int rlevel;
     int wlevel;
     const struct cmd_def *cmd;  /* to run the handler again */
@@ -107,6 +112,7 @@ struct coord {
 };
 
 static void op_progress(struct coord_op *op);
+static void ensure_reads(struct coord_op *op, size_t ki, int all);
 static void late_ctx(struct coord_op *op, struct cmd_ctx *x);
 static void op_answer_ok(struct coord_op *op);
 
@@ -298,6 +304,24 @@ op_free(struct coord_op *op)
     free(op);
 }
 
+/* Arm the op's timer: the speculative read first, then the deadline. */
+static void
+op_arm(struct coord_op *op)
+{
+    int64_t at = op->deadline_ms;
+    double after;
+
+    if (op->phase == PH_READ && !op->speculated) {
+        int64_t spec = op->w->srv->cfg.request_timeout / COORD_SPECULATE_DIV;
+
+        at = op->start_ms + (spec > 0 ? spec : 1);
+    }
+    after = (double)(at - mono_ms()) / 1000.0;
+    ev_timer_stop(op->w->loop, &op->timer);
+    ev_timer_set(&op->timer, after > 0.001 ? after : 0.001, 0.0);
+    ev_timer_start(op->w->loop, &op->timer);
+}
+
 static void
 timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 {
@@ -306,6 +330,30 @@ timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
 
     (void)loop;
     (void)revents;
+    if (op->phase == PH_READ && !op->speculated && now < op->deadline_ms) {
+        /* A replica asked is slow (paused, overloaded, or its failure
+         * not seen yet): ask the others too, as Cassandra's speculative
+         * retry does, instead of waiting for the deadline. */
+        op->speculated = 1;
+        op->in_progress = 1;
+        for (size_t i = 0; i < op->nkeys; i++) {
+            struct coord_key *k = &op->keys[i];
+
+            if (k->rd_init &&
+                quorum_read_state(&k->rd) == QUORUM_PENDING) {
+                ensure_reads(op, i, 1);
+            }
+        }
+        op->in_progress = 0;
+        op_arm(op);
+        op_progress(op);
+        return;
+    }
+    if (now < op->deadline_ms) {
+        /* Woken for a speculation the op no longer needs. */
+        op_arm(op);
+        return;
+    }
     if (op->phase == PH_FANOUT && op->c != NULL) {
         struct cmd_ctx x;
 
@@ -378,7 +426,8 @@ op_new(struct coord *co, struct srv_topology *topo, struct kv_op *kop)
                                        : atomic_load(&s->read_level);
     op->wlevel = x->c->write_level != 0 ? x->c->write_level
                                         : atomic_load(&s->write_level);
-    op->deadline_ms = mono_ms() + s->cfg.request_timeout;
+    op->start_ms = mono_ms();
+    op->deadline_ms = op->start_ms + s->cfg.request_timeout;
     op->cmd = x->cmd;
     op->parent = x->parent;
     ev_init(&op->timer, timer_cb);
@@ -463,9 +512,7 @@ op_suspend(struct coord_op *op, struct cmd_ctx *x, size_t mark)
     }
     c->ops = op;
     if (!ev_is_active(&op->timer)) {
-        double after = (double)(op->deadline_ms - mono_ms()) / 1000.0;
-        ev_timer_set(&op->timer, after > 0.001 ? after : 0.001, 0.0);
-        ev_timer_start(op->w->loop, &op->timer);
+        op_arm(op);
     }
     return RK_OK;
 }
@@ -518,7 +565,6 @@ op_answer_ok(struct coord_op *op)
 
 static void on_reply(void *arg, const struct resp_reply *r);
 static void local_read(struct coord_op *op, struct coord_key *k);
-static void ensure_reads(struct coord_op *op, size_t ki);
 
 /* Report that replica idx of key k failed a request of this kind. */
 static void
@@ -680,7 +726,7 @@ on_reply(void *arg, const struct resp_reply *r)
         op->w->coord->stats.peer_failures++;
         req_failed(op, k, idx, kind);
         if (kind == REQ_READ) {
-            ensure_reads(op, (size_t)(k - op->keys));
+            ensure_reads(op, (size_t)(k - op->keys), op->speculated);
         }
     }
     op_progress(op);
@@ -832,18 +878,19 @@ writes_state(struct coord_op *op, size_t *failed)
 }
 
 /*
- * Ask replicas of key ki to read until R are answering or answered: this
- * node first (it answers at once), then the others in preference order.
- * A failed read asks the next replica; all N are asked only when some
- * fail (Cassandra asks R likewise, and the rest on a timeout).
+ * Ask replicas of key ki to read until R (all: N) are answering or
+ * answered: this node first (it answers at once), then the others in
+ * preference order. A failed read asks the next replica, and a read still
+ * waiting after request-timeout / COORD_SPECULATE_DIV asks all of them
+ * (Cassandra asks R likewise, and more on its speculative retry).
  */
 static void
-ensure_reads(struct coord_op *op, size_t ki)
+ensure_reads(struct coord_op *op, size_t ki, int all)
 {
     struct coord_key *k = &op->keys[ki];
-    unsigned r = coord_level_count(op->rlevel, k->n);
+    unsigned want = all ? k->n : coord_level_count(op->rlevel, k->n);
 
-    while (k->asked < k->n && k->asked - k->rfailed < r) {
+    while (k->asked < k->n && k->asked - k->rfailed < want) {
         uint16_t idx = k->order[k->asked++];
 
         if ((int)idx == op->self) {
@@ -877,7 +924,7 @@ start_reads(struct coord_op *op)
                 k->order[m++] = k->pref[j];
             }
         }
-        ensure_reads(op, i);
+        ensure_reads(op, i, 0);
     }
     send_repairs(op);
 }
@@ -948,23 +995,29 @@ apply_and_write(struct coord_op *op, struct kv_op *kop)
             nwrites++;
         }
     }
+    /* This node's replica first, so that a peer refused at once (its
+     * link backing off) cannot end the write before the local ack is
+     * counted: the error then names every ack there was. */
     for (size_t i = 0; i < op->nkeys; i++) {
         struct coord_key *ck = &op->keys[i];
 
-        if (!ck->wr_init) {
-            continue;
-        }
-        for (unsigned j = 0; j < ck->n; j++) {
-            uint16_t idx = ck->pref[j];
-
-            if ((int)idx == op->self) {
-                if (local_write(op, ck, ck->enc, ck->enclen) == RK_OK) {
-                    quorum_write_ack(&ck->wr, idx);
-                } else {
-                    quorum_write_fail(&ck->wr, idx);
-                }
+        for (unsigned j = 0; ck->wr_init && j < ck->n; j++) {
+            if ((int)ck->pref[j] != op->self) {
+                continue;
+            }
+            if (local_write(op, ck, ck->enc, ck->enclen) == RK_OK) {
+                quorum_write_ack(&ck->wr, ck->pref[j]);
             } else {
-                req_send(op, i, idx, REQ_WRITE);
+                quorum_write_fail(&ck->wr, ck->pref[j]);
+            }
+        }
+    }
+    for (size_t i = 0; i < op->nkeys; i++) {
+        struct coord_key *ck = &op->keys[i];
+
+        for (unsigned j = 0; ck->wr_init && j < ck->n; j++) {
+            if ((int)ck->pref[j] != op->self) {
+                req_send(op, i, ck->pref[j], REQ_WRITE);
             }
         }
     }

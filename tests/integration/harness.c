@@ -194,7 +194,13 @@ rk_free_port(void)
     int i;
 
     if (seed == 0) {
-        seed = (unsigned)getpid() ^ (unsigned)rk_now_ms();
+        struct timespec ts;
+
+        /* Processes started in the same millisecond must not pick the
+         * same ports: mix in the pid's bits and nanoseconds. */
+        clock_gettime(CLOCK_REALTIME, &ts);
+        seed = (unsigned)getpid() * 2654435761u ^ (unsigned)ts.tv_nsec ^
+               (unsigned)ts.tv_sec;
     }
     for (i = 0; i < 500; i++) {
         int port;
@@ -317,6 +323,17 @@ kill_reap(pid_t pid, int sig, int timeout_ms)
 }
 
 /* Kill and forget a server this process owns; quiet when !report. */
+/* Free the copies of the extra arguments. */
+static void
+free_extra(struct rk_server *srv)
+{
+    for (size_t i = 0; srv->extra != NULL && i < srv->nextra; i++) {
+        free(srv->extra[i]);
+    }
+    free(srv->extra);
+    srv->extra = NULL;
+}
+
 static void
 server_cleanup(struct rk_server *srv, int report)
 {
@@ -370,7 +387,7 @@ harness_teardown(void)
 
         if (srv != NULL && srv->owner == getpid()) {
             server_cleanup(srv, 1);
-            free(srv->extra);
+            free_extra(srv);
             free(srv);
         }
     }
@@ -691,7 +708,8 @@ rk_server_start(const char *const *extra_args)
     srv->extra = calloc(n + 1, sizeof(*srv->extra));
     ck_assert(srv->extra != NULL);
     for (srv->nextra = 0; srv->nextra < n; srv->nextra++) {
-        srv->extra[srv->nextra] = (char *)extra_args[srv->nextra];
+        srv->extra[srv->nextra] = strdup(extra_args[srv->nextra]);
+        ck_assert(srv->extra[srv->nextra] != NULL);
     }
     tmp = getenv("TMPDIR");
     if (tmp == NULL || *tmp == '\0') {
@@ -741,7 +759,7 @@ rk_server_stop(struct rk_server *srv)
         }
         server_cleanup(srv, 0);
     }
-    free(srv->extra);
+    free_extra(srv);
     free(srv);
 }
 
