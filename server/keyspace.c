@@ -20,8 +20,14 @@
 #include "store.h"
 #include "worker.h"
 
-#define MEMBER_SHIFT 56
-#define LOCAL_MASK ((UINT64_C(1) << MEMBER_SHIFT) - 1)
+/*
+ * A cluster SCAN cursor is (member's own cursor << MEMBER_BITS) | member.
+ * The member sits in the low bits so that cursors stay small: clients
+ * such as node-redis 4 parse the cursor into a double, exact only below
+ * 2^53 (a member index in the top byte made them loop forever).
+ */
+#define MEMBER_BITS 12          /* GOSSIP_MAX_MEMBERS */
+#define MEMBER_MASK ((UINT64_C(1) << MEMBER_BITS) - 1)
 
 /* ---- this node's part --------------------------------------------------- */
 
@@ -204,10 +210,10 @@ static uint64_t
 scan_cursor(const struct gather *g, int m, uint64_t next)
 {
     if (next != 0) {
-        return ((uint64_t)m << MEMBER_SHIFT) | (next & LOCAL_MASK);
+        return (next << MEMBER_BITS) | (uint64_t)m;
     }
     if ((unsigned)m + 1 < g->members) {
-        return (uint64_t)(m + 1) << MEMBER_SHIFT;
+        return (uint64_t)(m + 1);
     }
     return 0;
 }
@@ -301,8 +307,8 @@ keyspace_scan(struct cmd_ctx *x, uint64_t cursor,
     char cur[24], cnt[24], type[24];
     int self;
     const struct ring *ring = coord_ring(x->w, &self);
-    int member = (int)(cursor >> MEMBER_SHIFT);
-    uint64_t local = cursor & LOCAL_MASK;
+    int member = (int)(cursor & MEMBER_MASK);
+    uint64_t local = cursor >> MEMBER_BITS;
     int rc;
 
     if (ring == NULL) {

@@ -8,8 +8,8 @@
  * once. These commands need every member: when one does not answer in
  * the request timeout the client gets a -NOQUORUM error naming how many
  * did (as Cassandra's TRUNCATE needs every node). A SCAN cursor keeps the
- * member being scanned in its top byte and that member's own cursor
- * (scan.h) below it, so a scan walks the members in ring order.
+ * member being scanned in its low 12 bits and that member's own cursor
+ * (scan.h) above them, so a scan walks the members in ring order.
  *
  * The member side (internal.c) calls the keyspace_local_*() functions.
  */
