@@ -4,6 +4,7 @@
  */
 #include "coord.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 
 #include "command.h"
 #include "conn.h"
+#include "keylock.h"
 #include "kv.h"
 #include "link.h"
 #include "peer.h"
@@ -25,7 +27,8 @@
 #include "worker.h"
 
 enum coord_phase {
-    PH_READ = 0,    /* waiting for read quorums */
+    PH_LOCK = 0,    /* waiting for a key another write holds */
+    PH_READ,        /* waiting for read quorums */
     PH_WRITE,       /* waiting for write quorums */
     PH_FANOUT,      /* waiting for every member asked (coord_fanout()) */
     PH_DONE         /* the client has its answer */
@@ -93,6 +96,13 @@ struct coord_op {
     unsigned fan_asked;
     unsigned fan_answered;
     unsigned fan_done;          /* answered or failed */
+    uint64_t *locks;            /* keylock names of a write's keys */
+    size_t nlocks;
+    unsigned locked : 1;        /* locks are held */
+    unsigned blind : 1;         /* KV_BLIND: no reads before apply */
+    unsigned wake_queued : 1;   /* on the worker's wake list (wake_mu) */
+    struct keylock_waiter waiter;
+    struct coord_op *wake_next;
 };
 
 struct coord_req {
@@ -109,6 +119,9 @@ struct coord {
     uint64_t topo_gen;
     struct coord_op *ops;
     unsigned stopping : 1;
+    pthread_mutex_t wake_mu;    /* guards the wake list (any thread) */
+    struct coord_op *wake_head; /* ops whose key was released */
+    struct coord_op *wake_tail;
 };
 
 static void op_progress(struct coord_op *op);
@@ -206,7 +219,12 @@ static struct coord *
 coord_of(struct worker *w)
 {
     if (w->coord == NULL) {
-        w->coord = calloc(1, sizeof(*w->coord));
+        struct coord *co = calloc(1, sizeof(*co));
+
+        if (co != NULL) {
+            pthread_mutex_init(&co->wake_mu, NULL);
+        }
+        w->coord = co;
     }
     return w->coord;
 }
@@ -294,6 +312,10 @@ op_free(struct coord_op *op)
         }
         free(k->enc);
     }
+    if (op->locked && !co->stopping) {
+        keylock_release(op->w->srv->keylocks, op->locks, op->nlocks);
+    }
+    free(op->locks);
     if (op->arg_free != NULL) {
         op->arg_free(op->arg);
     }
@@ -1061,6 +1083,138 @@ rerun(struct coord_op *op)
     }
 }
 
+/* ---- key locks -------------------------------------------------------- */
+
+static int
+op_wake_queued(struct coord_op *op)
+{
+    struct coord *co = op->w->coord;
+    int q;
+
+    pthread_mutex_lock(&co->wake_mu);
+    q = op->wake_queued;
+    pthread_mutex_unlock(&co->wake_mu);
+    return q;
+}
+
+/* keylock's wake: on the releasing thread; queue op for its worker. */
+static void
+op_wake(struct keylock_waiter *wt)
+{
+    struct coord_op *op = (struct coord_op *)(void *)
+        ((char *)wt - offsetof(struct coord_op, waiter));
+    struct coord *co = op->w->coord;
+
+    pthread_mutex_lock(&co->wake_mu);
+    op->wake_queued = 1;
+    op->wake_next = NULL;
+    if (co->wake_tail != NULL) {
+        co->wake_tail->wake_next = op;
+    } else {
+        co->wake_head = op;
+    }
+    co->wake_tail = op;
+    pthread_mutex_unlock(&co->wake_mu);
+    worker_wake(op->w);
+}
+
+/*
+ * Take the keys of a write op. Returns 1 when held, 0 when op waits for
+ * another write (it is woken through op_wake()), RK_ENOMEM.
+ */
+static int
+op_lock(struct coord_op *op)
+{
+    int r;
+
+    if (op->locks == NULL) {
+        op->locks = malloc((op->nkeys > 0 ? op->nkeys : 1) *
+                           sizeof(*op->locks));
+        if (op->locks == NULL) {
+            return RK_ENOMEM;
+        }
+        for (size_t i = 0; i < op->nkeys; i++) {
+            op->locks[i] = keylock_hash(op->keys[i].slot, op->keys[i].key,
+                                        op->keys[i].klen);
+        }
+        op->nlocks = keylock_unique(op->locks, op->nkeys);
+        op->waiter.wake = op_wake;
+    }
+    r = keylock_try(op->w->srv->keylocks, op->locks, op->nlocks,
+                    &op->waiter);
+    if (r < 0) {
+        return RK_ENOMEM;
+    }
+    op->locked = r == 1;
+    return r;
+}
+
+/* The keys are ours now: go on as coord_run() would have. */
+static void
+op_go(struct coord_op *op)
+{
+    op->phase = PH_READ;
+    if (op->c == NULL) {
+        op->phase = PH_DONE;
+    } else if (op->blind || op->nkeys == 0) {
+        rerun(op);
+        if (op->phase == PH_DONE) {
+            op_answer_ok(op);
+        }
+    } else {
+        start_reads(op);
+    }
+}
+
+/* A key op waited for was released: try again. */
+static void
+op_retry_lock(struct coord_op *op)
+{
+    int r;
+
+    if (op->phase != PH_LOCK) {
+        op_progress(op);
+        return;
+    }
+    op->in_progress = 1;
+    r = op_lock(op);
+    if (r == RK_ENOMEM) {
+        op_answer_error(op, "-OOM out of memory");
+    } else if (r == 1) {
+        op_go(op);
+    }
+    op->in_progress = 0;
+    op_progress(op);
+}
+
+void
+coord_wakeups(struct worker *w)
+{
+    struct coord *co = w->coord;
+
+    if (co == NULL) {
+        return;
+    }
+    for (;;) {
+        struct coord_op *op;
+
+        pthread_mutex_lock(&co->wake_mu);
+        op = co->wake_head;
+        if (op != NULL) {
+            co->wake_head = op->wake_next;
+            if (co->wake_head == NULL) {
+                co->wake_tail = NULL;
+            }
+            op->wake_queued = 0;
+        }
+        pthread_mutex_unlock(&co->wake_mu);
+        if (op == NULL || co->stopping) {
+            break;
+        }
+        op_retry_lock(op);
+    }
+}
+
 /* After any event: move the op on, answer the client, free when idle. */
 static void
 op_progress(struct coord_op *op)
@@ -1116,7 +1270,11 @@ op_progress(struct coord_op *op)
         send_repairs(op);
     }
     op->in_progress = 0;
-    if (op->phase == PH_DONE && op->outstanding == 0) {
+    if (op->phase == PH_DONE && op->locked) {
+        op->locked = 0;
+        keylock_release(op->w->srv->keylocks, op->locks, op->nlocks);
+    }
+    if (op->phase == PH_DONE && op->outstanding == 0 && !op_wake_queued(op)) {
         /* Nothing more can arrive: settle what is left, then go. */
         for (size_t i = 0; i < op->nkeys; i++) {
             if (op->keys[i].wr_init) {
@@ -1186,6 +1344,34 @@ coord_run(struct kv_op *kop)
     op->in_progress = 1;
     op->pending_arg = kop->arg;
     op->pending_free = kop->arg_free;
+    op->blind = (kop->flags & KV_BLIND) != 0;
+    if (kop->flags & KV_WRITE) {
+        int r = op_lock(op);
+
+        if (r == RK_ENOMEM) {
+            reply_error(x, "-OOM out of memory");
+            op->phase = PH_DONE;
+            return op_started(op, x);
+        }
+        if (r == 0) {
+            /* Another write of these keys is under way here: wait. */
+            op->phase = PH_LOCK;
+            if (op_copy_args(op, x) != RK_OK ||
+                op_suspend(op, x, x->out->len) != RK_OK) {
+                reply_error(x, "-OOM out of memory");
+                op->phase = PH_DONE;
+                if (!keylock_cancel(x->srv->keylocks, op->locks,
+                                    op->nlocks, &op->waiter)) {
+                    /* A wake is on its way: it frees op, not us. */
+                    pthread_mutex_lock(&co->wake_mu);
+                    op->wake_queued = 1;
+                    pthread_mutex_unlock(&co->wake_mu);
+                }
+            }
+            return op_started(op, x);
+        }
+    }
+    op->phase = PH_READ;
     if ((kop->flags & KV_BLIND) || kop->nkeys == 0) {
         apply_and_write(op, kop);
     } else {
@@ -1337,6 +1523,7 @@ coord_destroy(struct worker *w)
         op_free(co->ops);
     }
     srv_topology_release(co->topo);
+    pthread_mutex_destroy(&co->wake_mu);
     free(co);
     w->coord = NULL;
 }

@@ -108,6 +108,9 @@ const struct ring *coord_ring(struct worker *w, int *self);
 struct coord_op;
 void *coord_resume_arg(const struct coord_op *op);
 
+/* Retry the writes whose keys were released (the worker's wake). */
+void coord_wakeups(struct worker *w);
+
 /* c is closing: its suspended commands finish without it. */
 void coord_conn_gone(struct conn *c);
 

@@ -23,6 +23,7 @@ struct srv_peers;
 struct gossip;
 struct gossip_member;
 struct srv_topology;
+struct keylock_table;
 
 #define SRV_RUN_ID_LEN 40
 
@@ -105,6 +106,7 @@ struct srv {
     char **seeds;                /* --seeds, parsed; read-only */
     size_t nseeds;
     atomic_int cluster_ready;    /* the member table is known (peer.c) */
+    struct keylock_table *keylocks;  /* coordinated writes' key locks */
     atomic_int read_level;       /* --read-quorum / --write-quorum parsed */
     atomic_int write_level;      /* (coord.h levels) */
     atomic_int sloppy_quorum;    /* cfg sloppy-quorum is "yes" */

@@ -181,6 +181,9 @@ worker_wake_cb(struct ev_loop *loop, ev_async *a, int revents)
         }
     } while (n == 64);
 
+    /* Writes waiting for a key another write released. */
+    coord_wakeups(w);
+
     /* CLIENT KILL from another thread marks connections. */
     for (struct conn *c = w->clients, *next; c != NULL; c = next) {
         next = c->next;

@@ -840,6 +840,56 @@ START_TEST(concurrent_writers_converge)
 }
 END_TEST
 
+/*
+ * Read-modify-write through one node is atomic: its writes of a key take
+ * the key in turn (server/keylock.h), so pipelined INCRs from several
+ * connections lose nothing, and a SET never slips between an INCR's read
+ * and its write. (Across coordinators it is last-write-wins:
+ * redis-compat.md.)
+ */
+START_TEST(incr_through_one_node_is_atomic)
+{
+    enum { NCONN = 4, PER = 250 };
+    struct cluster cl;
+    redisContext *c[NCONN];
+    redisReply *r;
+
+    RK_REQUIRE_RINGKV();
+    cluster_start(&cl, 3);
+    wait_alive(&cl, 3, 10000, "start");
+    for (int i = 0; i < NCONN; i++) {
+        c[i] = nconn(&cl, 0, NULL, NULL);
+    }
+    for (int n = 0; n < PER; n++) {
+        for (int i = 0; i < NCONN; i++) {
+            redisAppendCommand(c[i], "INCR ia:n");
+            redisAppendCommand(c[i], "APPEND ia:s x");
+        }
+    }
+    for (int n = 0; n < PER; n++) {
+        for (int i = 0; i < NCONN; i++) {
+            r = rk_get_reply(c[i]);
+            ck_assert_int_eq(r->type, REDIS_REPLY_INTEGER);
+            freeReplyObject(r);
+            r = rk_get_reply(c[i]);
+            ck_assert_int_eq(r->type, REDIS_REPLY_INTEGER);
+            freeReplyObject(r);
+        }
+    }
+    {
+        char want[16];
+
+        snprintf(want, sizeof(want), "%d", NCONN * PER);
+        rk_cmd_bulk(c[0], want, "GET ia:n");
+    }
+    rk_cmd_int(c[1], NCONN * PER, "STRLEN ia:s");
+    for (int i = 0; i < NCONN; i++) {
+        redisFree(c[i]);
+    }
+    cluster_stop(&cl);
+}
+END_TEST
+
 START_TEST(sigstopped_replica)
 {
     struct cluster cl;
@@ -1332,6 +1382,7 @@ main(void)
     tcase_add_test(tc, ttl_expires_everywhere);
     tcase_add_test(tc, quorum_read_repairs);
     tcase_add_test(tc, concurrent_writers_converge);
+    tcase_add_test(tc, incr_through_one_node_is_atomic);
     tcase_add_test(tc, sigstopped_replica);
     tcase_add_test(tc, kill9_during_pipeline);
     tcase_add_test(tc, restarted_node_waits_for_ring);
