@@ -305,12 +305,17 @@ multi_slot_ok(struct cmd_ctx *x)
     return 1;
 }
 
-void
-cmd_dispatch(struct conn *c, int argc, const struct rk_slice *argv)
+/*
+ * Check and run one command; its reply goes to slot when given (a
+ * deferred command), else to the connection or a new slot behind the
+ * pending ones.
+ */
+static void
+dispatch(struct conn *c, int argc, const struct rk_slice *argv,
+         struct conn_slot *slot)
 {
     struct worker *w = c->w;
     struct cmd_ctx x;
-    struct conn_slot *slot = NULL;
 
     memset(&x, 0, sizeof(x));
     x.srv = w->srv;
@@ -318,7 +323,10 @@ cmd_dispatch(struct conn *c, int argc, const struct rk_slice *argv)
     x.c = c;
     x.argc = argc;
     x.argv = argv;
-    if (c->slots != NULL) {
+    if (slot != NULL) {
+        x.out = &slot->buf;
+        x.slot = slot;
+    } else if (c->slots != NULL) {
         /* Earlier replies are still pending: queue behind them. */
         slot = conn_slot_open(c);
         if (slot == NULL) {
@@ -385,6 +393,79 @@ out:
     if (x.slot != NULL && !x.suspended) {
         conn_slot_done(c, x.slot);
     }
+}
+
+/* Keep a copy of the command to run when the commands it waits for are
+ * done; its reply slot holds its place. */
+static void
+defer_command(struct conn *c, int argc, const struct rk_slice *argv)
+{
+    size_t bytes = 0;
+    struct conn_deferred *d;
+    char *p;
+
+    for (int i = 0; i < argc; i++) {
+        bytes += argv[i].len;
+    }
+    d = malloc(sizeof(*d) + sizeof(struct rk_slice) * (size_t)argc + bytes +
+               1);
+    if (d == NULL || (d->slot = conn_slot_open(c)) == NULL) {
+        free(d);
+        c->close_after_reply = 1;
+        return;
+    }
+    d->slot->held = bytes;
+    d->next = NULL;
+    d->argc = argc;
+    d->argv = (struct rk_slice *)(void *)(d + 1);
+    p = (char *)(d->argv + argc);
+    for (int i = 0; i < argc; i++) {
+        memcpy(p, argv[i].ptr, argv[i].len);
+        d->argv[i].ptr = p;
+        d->argv[i].len = argv[i].len;
+        p += argv[i].len;
+    }
+    if (c->deferred_tail != NULL) {
+        c->deferred_tail->next = d;
+    } else {
+        c->deferred = d;
+    }
+    c->deferred_tail = d;
+}
+
+void
+cmd_dispatch(struct conn *c, int argc, const struct rk_slice *argv)
+{
+    /* In a cluster a command may still be waiting for its replicas:
+     * one that touches its keys waits for it, and so does everything
+     * after a waiting command, so each client's commands run in order. */
+    if (c->deferred != NULL || coord_conn_conflicts(c, argc, argv)) {
+        defer_command(c, argc, argv);
+        return;
+    }
+    dispatch(c, argc, argv, NULL);
+}
+
+void
+cmd_run_deferred(struct conn *c)
+{
+    if (c->running_deferred) {
+        return;
+    }
+    c->running_deferred = 1;
+    while (c->deferred != NULL &&
+           !coord_conn_conflicts(c, c->deferred->argc, c->deferred->argv)) {
+        struct conn_deferred *d = c->deferred;
+
+        c->deferred = d->next;
+        if (c->deferred == NULL) {
+            c->deferred_tail = NULL;
+        }
+        d->slot->held = 0;
+        dispatch(c, d->argc, d->argv, d->slot);
+        free(d);
+    }
+    c->running_deferred = 0;
 }
 
 void

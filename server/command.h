@@ -96,9 +96,14 @@ const struct cmd_def *cmd_stats_def(size_t i);
 
 /*
  * Check and run one command for c: lookup, arity, authentication, MULTI
- * queueing, then the handler; counts statistics and the slowlog.
+ * queueing, then the handler; counts statistics and the slowlog. In a
+ * cluster a command that must wait for an earlier one of c is kept and
+ * run by cmd_run_deferred() (coord.h).
  */
 void cmd_dispatch(struct conn *c, int argc, const struct rk_slice *argv);
+
+/* Run c's kept commands that no longer wait, in order. */
+void cmd_run_deferred(struct conn *c);
 
 /* The handler of one subcommand row of commands.def. */
 struct cmd_sub {

@@ -188,6 +188,12 @@ conn_destroy(struct conn *c)
     conn_unwatch(c);
     free(c->mq);
     free(c->watched);
+    while (c->deferred != NULL) {
+        struct conn_deferred *d = c->deferred;
+
+        c->deferred = d->next;
+        free(d);
+    }
     while ((slot = c->slots) != NULL) {
         c->slots = slot->next;
         resp_buf_deinit(&slot->buf);
@@ -204,8 +210,11 @@ conn_output_bytes(const struct conn *c)
 {
     size_t n = c->out.len - c->out_pos;
 
+    /* Pending replies count what their commands hold too, so that a
+     * client pipelining commands that wait (on replicas, or behind each
+     * other) is paused like one that does not read its replies. */
     for (const struct conn_slot *s = c->slots; s != NULL; s = s->next) {
-        n += s->buf.len;
+        n += s->buf.len + s->held + CONN_SLOT_WEIGHT;
     }
     return n;
 }

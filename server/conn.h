@@ -25,8 +25,14 @@ struct coord_op;
 struct conn_slot {
     struct conn_slot *next;
     struct resp_buf buf;
+    size_t held;              /* bytes held elsewhere for this command
+                               * (a deferred command's arguments) */
     unsigned done : 1;        /* the reply is complete */
 };
+
+/* What conn_output_bytes() counts for a pending reply besides its bytes:
+ * the slot, and the coordinator's op or the deferred command behind it. */
+#define CONN_SLOT_WEIGHT 256
 
 /* A command queued by MULTI: owned copies of its arguments. */
 struct conn_queued {
@@ -35,6 +41,18 @@ struct conn_queued {
     int argc;
     struct rk_slice *argv;    /* views into mem */
     char *mem;
+};
+
+/*
+ * A command that must wait for an earlier one of its connection (coord.h,
+ * coord_conn_conflicts()): owned copies of its arguments and the reply
+ * slot that keeps its place in the pipeline.
+ */
+struct conn_deferred {
+    struct conn_deferred *next;
+    struct conn_slot *slot;
+    int argc;
+    struct rk_slice *argv;        /* views into the same allocation */
 };
 
 /* A WATCHed key and the version it had when it was watched. */
@@ -98,6 +116,9 @@ struct conn {
                                    * the server's default */
     int write_level;
     struct coord_op *ops;         /* coordinated commands in flight */
+    struct conn_deferred *deferred;   /* commands waiting for them, FIFO */
+    struct conn_deferred *deferred_tail;
+    unsigned running_deferred : 1;
 
     struct conn *prev;            /* worker's clients list */
     struct conn *next;

@@ -552,6 +552,19 @@ late_ctx(struct coord_op *op, struct cmd_ctx *x)
     x->out = &op->slot->buf;
 }
 
+/* The op's client has its answer: commands that waited for it may run. */
+static void
+op_answered(struct coord_op *op)
+{
+    struct conn *c = op->c;
+
+    conn_slot_done(c, op->slot);
+    op_unlink_conn(op);
+    if (c->deferred != NULL) {
+        cmd_run_deferred(c);
+    }
+}
+
 /* Answer a suspended op's client with an error instead of its reply. */
 static void
 op_answer_error(struct coord_op *op, const char *msg)
@@ -566,8 +579,7 @@ op_answer_error(struct coord_op *op, const char *msg)
     late_ctx(op, &x);
     op->slot->buf.len = 0;
     reply_error(&x, msg);
-    conn_slot_done(op->c, op->slot);
-    op_unlink_conn(op);
+    op_answered(op);
 }
 
 /* Send a suspended op's reply (already in its slot). */
@@ -579,8 +591,7 @@ op_answer_ok(struct coord_op *op)
     if (op->c == NULL || !op->suspended) {
         return;
     }
-    conn_slot_done(op->c, op->slot);
-    op_unlink_conn(op);
+    op_answered(op);
 }
 
 /* ---- peer requests ----------------------------------------------------- */
@@ -1492,6 +1503,53 @@ coord_fanout(struct cmd_ctx *x, int only, int argc,
         op->phase = PH_DONE;
     }
     return op_started(op, x);
+}
+
+/* 1 when key (slot, p, len) is a key of an op in flight on c. */
+static int
+key_in_flight(const struct conn *c, uint16_t slot, const char *p, size_t len)
+{
+    for (const struct coord_op *op = c->ops; op != NULL; op = op->cnext) {
+        for (size_t i = 0; i < op->nkeys; i++) {
+            const struct coord_key *k = &op->keys[i];
+
+            if (k->slot == slot && k->klen == len &&
+                memcmp(k->key, p, len) == 0) {
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+int
+coord_conn_conflicts(const struct conn *c, int argc,
+                     const struct rk_slice *argv)
+{
+    const struct cmd_def *cmd;
+    int idx[256];
+    int n;
+
+    if (c->ops == NULL || argc < 1) {
+        return 0;
+    }
+    cmd = cmd_lookup(argv[0].ptr, argv[0].len);
+    if (cmd == NULL || (c->in_multi && !(cmd->flags & CMD_NOMULTI))) {
+        return 0;           /* an error, or only queued */
+    }
+    if ((cmd->flags & CMD_KEYSPACE) || cmd->fn == cmd_exec) {
+        return 1;           /* may touch any key */
+    }
+    n = cmd_key_indexes(cmd, argc, idx, 256);
+    for (int i = 0; i < n; i++) {
+        const struct rk_slice *k = &argv[idx[i]];
+
+        if (key_in_flight(c, ring_key_slot(k->ptr, k->len), k->ptr,
+                          k->len)) {
+            return 1;
+        }
+    }
+    return 0;
 }
 
 void *

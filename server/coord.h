@@ -108,6 +108,17 @@ const struct ring *coord_ring(struct worker *w, int *self);
 struct coord_op;
 void *coord_resume_arg(const struct coord_op *op);
 
+/*
+ * 1 when the command argv must wait for a command of c still in flight:
+ * it names one of its keys, or it may touch any key (EXEC, keyspace-wide
+ * commands). So one client's commands run in the order it sent them (a
+ * pipelined GET after an INCR sees the increment), while commands on
+ * other keys go on meanwhile.
+ */
+struct rk_slice;
+int coord_conn_conflicts(const struct conn *c, int argc,
+                         const struct rk_slice *argv);
+
 /* Retry the writes whose keys were released (the worker's wake). */
 void coord_wakeups(struct worker *w);
 

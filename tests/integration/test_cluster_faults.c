@@ -883,6 +883,36 @@ START_TEST(incr_through_one_node_is_atomic)
         rk_cmd_bulk(c[0], want, "GET ia:n");
     }
     rk_cmd_int(c[1], NCONN * PER, "STRLEN ia:s");
+
+    /* One client's pipelined commands run in order: each sees the one
+     * before it, though each waits for the replicas. */
+    for (int round = 0; round < 20; round++) {
+        redisAppendCommand(c[2], "SET po:%d 1", round);
+        redisAppendCommand(c[2], "INCR po:%d", round);
+        redisAppendCommand(c[2], "GET po:%d", round);
+        redisAppendCommand(c[2], "APPEND po:%d x", round);
+        redisAppendCommand(c[2], "DEL po:%d", round);
+        redisAppendCommand(c[2], "GET po:%d", round);
+    }
+    for (int round = 0; round < 20; round++) {
+        rk_assert_status(r = rk_get_reply(c[2]), "OK");
+        freeReplyObject(r);
+        r = rk_get_reply(c[2]);
+        ck_assert_int_eq(r->type, REDIS_REPLY_INTEGER);
+        ck_assert_int_eq(r->integer, 2);
+        freeReplyObject(r);
+        rk_assert_bulk(r = rk_get_reply(c[2]), "2");
+        freeReplyObject(r);
+        r = rk_get_reply(c[2]);
+        ck_assert_int_eq(r->integer, 2);
+        freeReplyObject(r);
+        r = rk_get_reply(c[2]);
+        ck_assert_int_eq(r->integer, 1);
+        freeReplyObject(r);
+        r = rk_get_reply(c[2]);
+        ck_assert_int_eq(r->type, REDIS_REPLY_NIL);
+        freeReplyObject(r);
+    }
     for (int i = 0; i < NCONN; i++) {
         redisFree(c[i]);
     }
