@@ -71,6 +71,8 @@ struct cmd_ctx {
                                    * its reads are done (coord.h) */
     struct kv_op *overlay;        /* inside a cluster EXEC: the
                                    * transaction's records (kv.h) */
+    unsigned no_forward : 1;      /* coordinate here even if this node is
+                                   * not the key's primary (coord.h) */
 };
 
 #define RK_CMD(name, fn, arity, flags, first, last, step, acl) cmd_fn fn;

@@ -188,6 +188,9 @@ static const struct cfg_row cfg_rows[] = {
     { .name = "sloppy-quorum", .type = CFG_YESNO, .off = OFF(sloppy_quorum),
       .def = "no", .flags = CFG_RUNTIME,
       .changed = SRV_CFG_CHANGED_QUORUM },
+    { .name = "forward-writes", .type = CFG_YESNO,
+      .off = OFF(forward_writes), .def = "yes", .flags = CFG_RUNTIME,
+      .changed = SRV_CFG_CHANGED_QUORUM },
     { .name = "hint-window", .type = CFG_LL, .off = OFF(hint_window),
       .def = "10800", .flags = CFG_RUNTIME, .min = 0, .max = LLONG_MAX },
     /* Not in DESIGN.md's contract: tests lower it to detect failures

@@ -59,6 +59,8 @@ struct srv_config {
     long long request_timeout;   /* ms a coordinated op may take */
     char *sloppy_quorum;      /* "yes": a stored hint counts toward W */
     long long hint_window;    /* seconds a hint is kept for a replica */
+    char *forward_writes;     /* "yes": read-modify-writes go to the
+                               * key's primary (coord.h) */
 
     pthread_mutex_t lock;     /* guards the strings against CONFIG SET */
 };

@@ -103,6 +103,8 @@ struct coord_op {
     unsigned wake_queued : 1;   /* on the worker's wake list (wake_mu) */
     struct keylock_waiter waiter;
     struct coord_op *wake_next;
+    unsigned forward : 1;       /* a client command sent to the primary */
+    struct resp_buf fwd_reply;  /* the primary's reply, re-encoded */
 };
 
 struct coord_req {
@@ -125,6 +127,8 @@ struct coord {
 };
 
 static void op_progress(struct coord_op *op);
+static void forward_fallback(struct coord_op *op);
+static int op_started(struct coord_op *op, struct cmd_ctx *x);
 static void ensure_reads(struct coord_op *op, size_t ki, int all);
 static void late_ctx(struct coord_op *op, struct cmd_ctx *x);
 static void op_answer_ok(struct coord_op *op);
@@ -196,6 +200,7 @@ coord_config_refresh(struct srv *s)
     coord_level_parse(s->cfg.read_quorum, strlen(s->cfg.read_quorum), &r);
     coord_level_parse(s->cfg.write_quorum, strlen(s->cfg.write_quorum), &w);
     atomic_store(&s->sloppy_quorum, strcmp(s->cfg.sloppy_quorum, "yes") == 0);
+    atomic_store(&s->rmw_forward, strcmp(s->cfg.forward_writes, "yes") == 0);
     pthread_mutex_unlock(&s->cfg.lock);
     atomic_store(&s->read_level, r);
     atomic_store(&s->write_level, w);
@@ -264,6 +269,7 @@ coord_stats(struct srv *s, struct coord_stats *out)
         out->hints_failed += co->stats.hints_failed;
         out->peer_requests += co->stats.peer_requests;
         out->peer_failures += co->stats.peer_failures;
+        out->forwarded += co->stats.forwarded;
     }
 }
 
@@ -316,6 +322,9 @@ op_free(struct coord_op *op)
         keylock_release(op->w->srv->keylocks, op->locks, op->nlocks);
     }
     free(op->locks);
+    if (op->forward) {
+        resp_buf_deinit(&op->fwd_reply);
+    }
     if (op->arg_free != NULL) {
         op->arg_free(op->arg);
     }
@@ -374,6 +383,15 @@ timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
     if (now < op->deadline_ms) {
         /* Woken for a speculation the op no longer needs. */
         op_arm(op);
+        return;
+    }
+    if (op->phase == PH_FANOUT && op->forward) {
+        /* The primary is silent: its reply, if it comes, is ignored. */
+        op->fan_done = op->fan_asked;
+        if (op->c != NULL) {
+            forward_fallback(op);
+        }
+        op_progress(op);
         return;
     }
     if (op->phase == PH_FANOUT && op->c != NULL) {
@@ -681,6 +699,29 @@ observe_reply_clock(struct srv *s, const struct resp_reply *r)
     }
 }
 
+/*
+ * A forwarded command's error reply is the command's own (a WRONGTYPE, a
+ * value that is not an integer, a missed quorum), except when the
+ * primary could not run it: not ready yet, or a peer that does not know
+ * RKCMD. Then the command is coordinated here instead.
+ */
+static int
+forward_error_is_reply(const struct resp_reply *r)
+{
+    static const char *const refusals[] = {
+        "CLUSTERDOWN", "ERR unknown internal command", "ERR bad RKCMD"
+    };
+
+    for (size_t i = 0; i < sizeof(refusals) / sizeof(refusals[0]); i++) {
+        size_t n = strlen(refusals[i]);
+
+        if (r->str.len >= n && memcmp(r->str.ptr, refusals[i], n) == 0) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 /* A fanout member answered (r) or failed (NULL). */
 static void
 fanout_reply(struct coord_op *op, const struct resp_reply *r)
@@ -688,7 +729,8 @@ fanout_reply(struct coord_op *op, const struct resp_reply *r)
     struct srv *s = op->w->srv;
 
     op->fan_done++;
-    if (r != NULL && r->type != RESP_REPLY_ERROR) {
+    if (r != NULL && (r->type != RESP_REPLY_ERROR ||
+                      (op->forward && forward_error_is_reply(r)))) {
         if (r->type == RESP_REPLY_ARRAY && r->n > 0) {
             observe_reply_clock(s, &r->elem[0]);
         } else {
@@ -1255,7 +1297,10 @@ op_progress(struct coord_op *op)
             }
         }
     } else if (op->phase == PH_FANOUT) {
-        if (op->fan_done == op->fan_asked && op->c != NULL) {
+        if (op->forward && op->fan_done == op->fan_asked &&
+            op->fan_answered == 0 && op->c != NULL) {
+            forward_fallback(op);
+        } else if (op->fan_done == op->fan_asked && op->c != NULL) {
             struct cmd_ctx x;
 
             late_ctx(op, &x);
@@ -1295,6 +1340,211 @@ op_progress(struct coord_op *op)
         store_hints(op);
         op_free(op);
     }
+}
+
+/* ---- forwarding read-modify-writes to the key's primary ---------------- */
+
+/*
+ * Across nodes a write's read and write are not locked, so two INCRs
+ * through two nodes could both read 5. A read-modify-write is therefore
+ * sent to the first node of its key's preference list (RKCMD over a
+ * forward link) and coordinated there, where the key lock serialises
+ * it with every other one; the reply is passed back. When the primary
+ * cannot be reached (its link is backing off, or the request fails) the
+ * command is coordinated here instead: still correct at its quorums, but
+ * only atomic among this node's clients while that lasts.
+ */
+
+/* Re-encode a peer's reply for our client (its RESP version). */
+static void
+copy_reply(struct resp_buf *out, const struct resp_reply *r)
+{
+    switch (r->type) {
+    case RESP_REPLY_STATUS:
+        resp_add_raw(out, "+", 1);
+        resp_add_raw(out, r->str.ptr, r->str.len);
+        resp_add_raw(out, "\r\n", 2);
+        break;
+    case RESP_REPLY_ERROR:
+        resp_add_error(out, r->str.ptr, r->str.len);
+        break;
+    case RESP_REPLY_INTEGER:
+        resp_add_int(out, r->integer);
+        break;
+    case RESP_REPLY_BULK:
+        resp_add_bulk(out, r->str.ptr, r->str.len);
+        break;
+    case RESP_REPLY_ARRAY:
+        resp_add_array(out, (long long)r->n);
+        for (size_t i = 0; i < r->n; i++) {
+            copy_reply(out, &r->elem[i]);
+        }
+        break;
+    case RESP_REPLY_NIL_ARRAY:
+        resp_add_null_array(out);
+        break;
+    default:
+        resp_add_null(out);
+        break;
+    }
+}
+
+static void
+forward_reply(void *arg, const struct resp_reply *r)
+{
+    struct coord_op *op = arg;
+
+    if (r != NULL) {
+        copy_reply(&op->fwd_reply, r);
+    }
+}
+
+/* The primary answered: its reply is ours. */
+static void
+forward_finish(struct cmd_ctx *x, void *arg, unsigned answered,
+               unsigned asked)
+{
+    struct coord_op *op = arg;
+
+    (void)asked;
+    if (answered > 0) {
+        resp_add_raw(x->out, op->fwd_reply.ptr, op->fwd_reply.len);
+    }
+}
+
+/*
+ * The primary did not answer: run the command again here, coordinated by
+ * this node, into the same reply slot (the op hands it over).
+ */
+static void
+forward_fallback(struct coord_op *op)
+{
+    struct conn *c = op->c;
+    struct conn_slot *slot = op->slot;
+    struct cmd_ctx x;
+
+    late_ctx(op, &x);
+    x.argc = op->argc;
+    x.argv = op->argv;
+    x.slot = slot;
+    x.no_forward = 1;
+    op_unlink_conn(op);
+    op->phase = PH_DONE;
+    ev_timer_stop(op->w->loop, &op->timer);
+    (op->parent != NULL ? op->parent : op->cmd)->fn(&x);
+    if (!x.suspended) {
+        conn_slot_done(c, slot);
+        if (c->deferred != NULL) {
+            cmd_run_deferred(c);
+        }
+    }
+}
+
+/* The primary to forward kop to, or -1 to coordinate here. */
+static int
+forward_target(struct cmd_ctx *x, struct kv_op *kop,
+               struct srv_topology *topo)
+{
+    const struct ring *ring = srv_topology_ring(topo);
+    struct link *l;
+    int primary;
+
+    if (!(kop->flags & KV_WRITE) || (kop->flags & KV_BLIND) ||
+        kop->nkeys == 0 || x->no_forward || x->overlay != NULL ||
+        x->c->internal || x->c->in_exec || x->c->in_multi || ring == NULL ||
+        !atomic_load(&x->srv->rmw_forward)) {
+        return -1;
+    }
+    for (size_t i = 1; i < kop->nkeys; i++) {
+        if (kop->keys[i].slot != kop->keys[0].slot) {
+            return -1;
+        }
+    }
+    primary = ring_preference(ring, kop->keys[0].slot)[0];
+    if (primary == srv_topology_self(topo)) {
+        return -1;
+    }
+    l = link_get_forward(x->w, srv_topology_addr(topo, (size_t)primary));
+    return l != NULL && link_usable(l) ? primary : -1;
+}
+
+/* Send x's command to the primary; the op answers or falls back. */
+static int
+forward_run(struct cmd_ctx *x, struct coord *co, struct srv_topology *topo,
+            struct kv_op *kop, int primary)
+{
+    struct srv *s = x->srv;
+    struct coord_op *op = op_new(co, topo, kop);
+    struct rk_slice *args;
+    struct coord_req *req;
+    struct link *l;
+    char clock[24], rl[16], wl[16];
+    int rlevel;
+    int wlevel;
+
+    args = malloc(((size_t)x->argc + 4) * sizeof(*args));
+    req = malloc(sizeof(*req));
+    if (op == NULL || args == NULL || req == NULL ||
+        op_copy_args(op, x) != RK_OK) {
+        free(args);
+        free(req);
+        if (op != NULL) {
+            op->phase = PH_DONE;
+            op_free(op);
+        }
+        x->no_forward = 1;      /* coordinate it here */
+        return coord_run(kop);
+    }
+    op->forward = 1;
+    resp_buf_init(&op->fwd_reply);
+    op->fwd_reply.resp3 = x->out->resp3;
+    op->arg = op;               /* for merge/finish; not freed */
+    op->merge = forward_reply;
+    op->finish = forward_finish;
+    op->phase = PH_FANOUT;
+    op->fan_asked = 1;
+    op->in_progress = 1;
+    rlevel = x->c->read_level ? x->c->read_level
+                              : atomic_load(&s->read_level);
+    wlevel = x->c->write_level ? x->c->write_level
+                               : atomic_load(&s->write_level);
+    snprintf(clock, sizeof(clock), "%llu",
+             (unsigned long long)store_clock_next(&s->clock));
+    snprintf(rl, sizeof(rl), "%d", rlevel);
+    snprintf(wl, sizeof(wl), "%d", wlevel);
+    args[0] = (struct rk_slice){ "RKCMD", 5 };
+    args[1] = (struct rk_slice){ clock, strlen(clock) };
+    args[2] = (struct rk_slice){ rl, strlen(rl) };
+    args[3] = (struct rk_slice){ wl, strlen(wl) };
+    memcpy(args + 4, x->argv, (size_t)x->argc * sizeof(*args));
+    l = link_get_forward(x->w, srv_topology_addr(topo, (size_t)primary));
+    co->stats.peer_requests++;
+    co->stats.forwarded++;
+    req->op = op;
+    req->key = 0;
+    req->replica = (uint16_t)primary;
+    req->kind = REQ_FANOUT;
+    if (l == NULL || link_send(l, x->argc + 4, args, on_reply, req) !=
+        RK_OK) {
+        free(req);
+        fanout_reply(op, NULL);
+    } else {
+        op->outstanding++;
+    }
+    free(args);
+    if (op->fan_done == op->fan_asked) {
+        /* Refused at once: coordinate it here. */
+        op->phase = PH_DONE;
+        op->in_progress = 0;
+        op_progress(op);
+        x->no_forward = 1;
+        return coord_run(kop);
+    }
+    if (op_suspend(op, x, x->out->len) != RK_OK) {
+        reply_error(x, "-OOM out of memory");
+        op->phase = PH_DONE;
+    }
+    return op_started(op, x);
 }
 
 /* ---- entry points ------------------------------------------------------ */
@@ -1346,6 +1596,13 @@ coord_run(struct kv_op *kop)
     if (topo == NULL || srv_topology_ring(topo) == NULL) {
         reply_error(x, "-CLUSTERDOWN The cluster is down");
         return RK_ERR;
+    }
+    {
+        int primary = forward_target(x, kop, topo);
+
+        if (primary >= 0) {
+            return forward_run(x, co, topo, kop, primary);
+        }
     }
     op = op_new(co, topo, kop);
     if (op == NULL) {

@@ -61,6 +61,7 @@ struct coord_stats {
     uint64_t hints_failed;       /* hints that could not be stored */
     uint64_t peer_requests;      /* RKGET/RKPUT sent */
     uint64_t peer_failures;      /* of those, failed or timed out */
+    uint64_t forwarded;          /* read-modify-writes sent to primaries */
 };
 
 /* Parse the quorum settings of s->cfg into s's atomics (at start and

@@ -653,9 +653,10 @@ info_quorum(struct info_gen *g)
              "hints_expired:%" PRIu64 "\r\n"
              "hints_pending:%" PRIu64 "\r\n"
              "peer_requests:%" PRIu64 "\r\n"
-             "peer_request_failures:%" PRIu64 "\r\n",
+             "peer_request_failures:%" PRIu64 "\r\n"
+             "forwarded_writes:%" PRIu64 "\r\n",
              cs.hints_stored, cs.hints_failed, hs.delivered, hs.expired,
-             hs.pending, cs.peer_requests, cs.peer_failures);
+             hs.pending, cs.peer_requests, cs.peer_failures, cs.forwarded);
 }
 
 /*

@@ -8,7 +8,9 @@
 #include <string.h>
 #include <strings.h>
 
+#include "command.h"
 #include "conn.h"
+#include "coord.h"
 #include "keyspace.h"
 #include "kv.h"
 #include "resp.h"
@@ -179,6 +181,30 @@ rkscan(struct conn *c, int argc, const struct rk_slice *argv)
     srv_keylist_deinit(&l);
 }
 
+/*
+ * RKCMD <clock> <read-level> <write-level> <command> [args...]: run a
+ * client's read-modify-write command here, the key's primary, so that
+ * all of them take the key in turn on one node (coord.h). The reply is
+ * the command's own; a command run this way is never forwarded again.
+ */
+static void
+rkcmd(struct conn *c, int argc, const struct rk_slice *argv)
+{
+    long long r;
+    long long w;
+
+    if (argc < 5 || !resp_str2ll(argv[2].ptr, argv[2].len, &r) ||
+        !resp_str2ll(argv[3].ptr, argv[3].len, &w) || r < COORD_ALL ||
+        w < COORD_ALL || r > QUORUM_MAX_REPLICAS ||
+        w > QUORUM_MAX_REPLICAS) {
+        reply_err(c, "ERR bad RKCMD");
+        return;
+    }
+    c->read_level = (int)r;
+    c->write_level = (int)w;
+    cmd_dispatch(c, argc - 4, argv + 4);
+}
+
 void
 internal_dispatch(struct conn *c, int argc, const struct rk_slice *argv)
 {
@@ -192,7 +218,9 @@ internal_dispatch(struct conn *c, int argc, const struct rk_slice *argv)
         reply_err(c, "ERR unknown internal command or bad clock");
         return;
     }
-    if (name_is(&argv[0], "rkget")) {
+    if (name_is(&argv[0], "rkcmd")) {
+        rkcmd(c, argc, argv);
+    } else if (name_is(&argv[0], "rkget")) {
         rkget(c, argc, argv);
     } else if (name_is(&argv[0], "rkput")) {
         rkput(c, argc, argv);

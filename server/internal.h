@@ -20,6 +20,10 @@
  *   RKSCAN <clock> <cursor> <count> <type> <pattern or "">
  *                                    *3 :<clock> $<next> *<keys>
  *       both over the slots this node is the primary of (keyspace.h)
+ *   RKCMD <clock> <read-level> <write-level> <command> [args...]
+ *       run a client's read-modify-write command on this node, the
+ *       primary of its key, with those levels (coord.h); the reply is
+ *       the command's. Sent on separate links (link_get_forward()).
  *   PING                             +PONG
  *
  * Anything else, a malformed clock, slot or record gets an -ERR reply;

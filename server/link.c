@@ -42,6 +42,7 @@ struct link {
     unsigned connecting : 1;        /* connect() in progress */
     unsigned authed : 1;            /* the peer answered RKAUTH */
     unsigned writing : 1;           /* io watches EV_WRITE too */
+    unsigned forward : 1;           /* link_get_forward()'s */
     long long retry_at_ms;          /* backing off until then */
     long backoff_ms;
     ev_io io;
@@ -330,14 +331,14 @@ out:
     return rc;
 }
 
-struct link *
-link_get(struct worker *w, const char *addr)
+static struct link *
+get(struct worker *w, const char *addr, int forward)
 {
     struct link *l;
     size_t n = 0;
 
     for (l = w->links; l != NULL; l = l->next, n++) {
-        if (strcmp(l->addr, addr) == 0) {
+        if (l->forward == (unsigned)forward && strcmp(l->addr, addr) == 0) {
             return l;
         }
     }
@@ -351,6 +352,7 @@ link_get(struct worker *w, const char *addr)
     }
     l->w = w;
     l->fd = -1;
+    l->forward = forward != 0;
     l->backoff_ms = LINK_BACKOFF_MIN_MS;
     resp_buf_init(&l->abuf);
     resp_buf_init(&l->wbuf);
@@ -362,6 +364,18 @@ link_get(struct worker *w, const char *addr)
     l->next = w->links;
     w->links = l;
     return l;
+}
+
+struct link *
+link_get(struct worker *w, const char *addr)
+{
+    return get(w, addr, 0);
+}
+
+struct link *
+link_get_forward(struct worker *w, const char *addr)
+{
+    return get(w, addr, 1);
 }
 
 int

@@ -42,6 +42,14 @@ typedef void link_done_fn(void *arg, const struct resp_reply *reply);
 struct link *link_get(struct worker *w, const char *addr);
 
 /*
+ * The separate link of w to addr for forwarded client commands (RKCMD,
+ * coord.h). Their replies wait for the peer's own quorums, so they must
+ * not hold up the replies to RKGET/RKPUT behind them: two nodes
+ * forwarding to each other over one link each would wait for each other.
+ */
+struct link *link_get_forward(struct worker *w, const char *addr);
+
+/*
  * Send the command argv[0..argc) (bulk strings) on l; done(arg, reply)
  * runs once when its reply arrives or the link fails. Returns RK_OK, or
  * RK_ERR when the link is backing off after a failure or memory ran out

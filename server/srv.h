@@ -110,6 +110,7 @@ struct srv {
     atomic_int read_level;       /* --read-quorum / --write-quorum parsed */
     atomic_int write_level;      /* (coord.h levels) */
     atomic_int sloppy_quorum;    /* cfg sloppy-quorum is "yes" */
+    atomic_int rmw_forward;      /* cfg forward-writes is "yes" */
 };
 
 /* Milliseconds and microseconds of wall-clock and monotonic time. */

@@ -884,6 +884,33 @@ START_TEST(incr_through_one_node_is_atomic)
     }
     rk_cmd_int(c[1], NCONN * PER, "STRLEN ia:s");
 
+    /* Through every node at once: read-modify-writes go to the key's
+     * primary, whose key lock takes them in turn (forward-writes). */
+    for (int i = 0; i < NCONN; i++) {
+        redisFree(c[i]);
+        c[i] = nconn(&cl, i % 3, NULL, NULL);
+    }
+    for (int n = 0; n < PER; n++) {
+        for (int i = 0; i < NCONN; i++) {
+            redisAppendCommand(c[i], "INCR ia:all");
+        }
+    }
+    for (int n = 0; n < PER; n++) {
+        for (int i = 0; i < NCONN; i++) {
+            r = rk_get_reply(c[i]);
+            ck_assert_int_eq(r->type, REDIS_REPLY_INTEGER);
+            freeReplyObject(r);
+        }
+    }
+    {
+        char want[16];
+
+        snprintf(want, sizeof(want), "%d", NCONN * PER);
+        for (int i = 0; i < 3; i++) {
+            rk_cmd_bulk(c[i], want, "GET ia:all");
+        }
+    }
+
     /* One client's pipelined commands run in order: each sees the one
      * before it, though each waits for the replicas. */
     for (int round = 0; round < 20; round++) {

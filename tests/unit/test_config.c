@@ -651,7 +651,7 @@ START_TEST(config_get_all)
     srv_config_init(&cfg);
     r = cget(&cfg, all);
     /* Every row once; the alias only when no pattern names the row. */
-    ck_assert(strncmp(r, "*74\r\n$4\r\nbind\r\n", 15) == 0);
+    ck_assert(strncmp(r, "*76\r\n$4\r\nbind\r\n", 15) == 0);
     ck_assert_ptr_nonnull(strstr(r, "$5\r\nfsync\r\n"));
     ck_assert_ptr_null(strstr(r, "appendfsync"));
     ck_assert_ptr_nonnull(strstr(r, "$15\r\ntombstone-grace\r\n$6\r\n864000"
