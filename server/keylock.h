@@ -14,7 +14,9 @@
  * keylock_try() takes all the keys or none, so waiting never holds a key
  * (no deadlock between multi-key writes). A writer that finds a key taken
  * is queued on it and its wake function runs, on the releasing thread,
- * when the key is released; it then tries again. Thread-safe.
+ * when the key is released; it then tries again. A waiter may be passed
+ * to keylock_try() again only once it is out of the table: its wake has
+ * run, or keylock_cancel() returned 1. Thread-safe.
  */
 #ifndef SRV_KEYLOCK_H
 #define SRV_KEYLOCK_H
