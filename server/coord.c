@@ -895,8 +895,19 @@ store_hints(struct coord_op *op)
         for (size_t j = 0; j < n; j++) {
             const char *id = ring_member_id(op->ring, idx[j]);
 
-            if (store_hint_put(s->store, id, strlen(id), k->slot, k->key,
-                               k->klen, &rec, srv_mstime()) == RK_OK) {
+            /* A sloppy quorum counts the hint as an ack: it must be on
+             * disk before the client is answered. Otherwise the quorum
+             * holds the write and the hint is a shortcut: it rides on
+             * the group commit's sync. */
+            int sloppy = atomic_load(&s->sloppy_quorum);
+            int rc = sloppy ? store_hint_put(s->store, id, strlen(id),
+                                             k->slot, k->key, k->klen, &rec,
+                                             srv_mstime())
+                            : store_hint_put_lazy(s->store, id, strlen(id),
+                                                  k->slot, k->key, k->klen,
+                                                  &rec, srv_mstime());
+
+            if (rc == RK_OK) {
                 co->stats.hints_stored++;
                 quorum_write_hinted(&k->wr, idx[j]);
             } else {

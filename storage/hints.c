@@ -532,11 +532,12 @@ store_hint_state_destroy(struct store_hint_state *h)
 
 /* ---- public API (store.h) --------------------------------------------- */
 
-/* See store.h. */
-int
-store_hint_put(struct store *s, const char *target, size_t tlen,
-               uint16_t slot, const char *key, size_t klen,
-               const struct store_record *rec, int64_t now_ms)
+/* store_hint_put() and store_hint_put_lazy(): sync as rocks_write() or
+ * rocks_write_lazy(). */
+static int
+hint_put(struct store *s, const char *target, size_t tlen, uint16_t slot,
+         const char *key, size_t klen, const struct store_record *rec,
+         int64_t now_ms, int lazy)
 {
     struct store_hint_state *h = rocks_hint_state(s);
     char prefix[HINT_PFX_MAX];
@@ -577,7 +578,7 @@ store_hint_put(struct store *s, const char *target, size_t tlen,
     rocksdb_writebatch_put_cf(wb, rocks_cf_meta(s), hint_meta_key,
                               sizeof(hint_meta_key) - 1, meta,
                               sizeof(meta));
-    rc = rocks_write(s, wb);
+    rc = lazy ? rocks_write_lazy(s, wb) : rocks_write(s, wb);
     if (rc == RK_OK) {
         atomic_fetch_add(&h->stored, 1);
         atomic_fetch_add(&h->pending, 1);
@@ -589,6 +590,24 @@ out:
     }
     free(val);
     return rc;
+}
+
+/* See store.h. */
+int
+store_hint_put(struct store *s, const char *target, size_t tlen,
+               uint16_t slot, const char *key, size_t klen,
+               const struct store_record *rec, int64_t now_ms)
+{
+    return hint_put(s, target, tlen, slot, key, klen, rec, now_ms, 0);
+}
+
+/* See store.h. */
+int
+store_hint_put_lazy(struct store *s, const char *target, size_t tlen,
+                    uint16_t slot, const char *key, size_t klen,
+                    const struct store_record *rec, int64_t now_ms)
+{
+    return hint_put(s, target, tlen, slot, key, klen, rec, now_ms, 1);
 }
 
 /* See store.h. */

@@ -1297,6 +1297,17 @@ rocks_write(struct store *s, rocksdb_writebatch_t *wb)
 }
 
 /* See rocks_internal.h. */
+int
+rocks_write_lazy(struct store *s, rocksdb_writebatch_t *wb)
+{
+    if (write_batch(s, wb, 0) != RK_OK) {
+        return RK_ERR;
+    }
+    atomic_store(&s->unsynced, 1);
+    return RK_OK;
+}
+
+/* See rocks_internal.h. */
 void
 rocks_take_error(struct store *s, char *rerr)
 {

@@ -30,6 +30,13 @@ rocksdb_column_family_handle_t *rocks_cf_meta(struct store *s);
  */
 int rocks_write(struct store *s, rocksdb_writebatch_t *wb);
 
+/*
+ * The same without the sync under STORE_FSYNC_ALWAYS: the write reaches
+ * the disk with the next synced write of the store (the WAL is one file),
+ * the everysec thread, or the OS.
+ */
+int rocks_write_lazy(struct store *s, rocksdb_writebatch_t *wb);
+
 /* Record a RocksDB error string for store_last_error() and free it. */
 void rocks_take_error(struct store *s, char *rerr);
 

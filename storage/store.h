@@ -310,6 +310,18 @@ int store_hint_put(struct store *s, const char *target, size_t tlen,
                    const struct store_record *rec, int64_t now_ms);
 
 /*
+ * The same, but under STORE_FSYNC_ALWAYS not synced by itself: the hint
+ * is on disk with the next synced write (a group commit with data in it),
+ * the everysec thread or the OS. For hints that back up writes already
+ * acknowledged by a quorum: a crash may lose such a hint, and read repair
+ * or a later write then fixes the replica instead. One sync per write
+ * instead of two while a replica is down.
+ */
+int store_hint_put_lazy(struct store *s, const char *target, size_t tlen,
+                        uint16_t slot, const char *key, size_t klen,
+                        const struct store_record *rec, int64_t now_ms);
+
+/*
  * Replay cursor over the hints of one target, in sequence order. It reads
  * the hints as they were when it was created (a RocksDB iterator's
  * implicit snapshot): hints put later are seen by the next cursor.

@@ -630,6 +630,31 @@ START_TEST(reopen_keeps_hints_and_sequence)
 }
 END_TEST
 
+/* A lazy hint is a hint like any other, in order with synced ones, and
+ * on disk after a clean close even under FSYNC_ALWAYS. */
+START_TEST(lazy_hints_in_order_and_kept)
+{
+    char *dir = tmp_dir();
+    struct store *s = open_store(dir, STORE_FSYNC_ALWAYS);
+    struct store_record r = mkrec(2, "v1");
+    uint64_t seqs[3];
+    int want[3] = { 0, 1, 2 };
+
+    put_i(s, "a", 0, 1);
+    ck_assert_int_eq(store_hint_put_lazy(s, "a", 1, 1, "k1", 2, &r, 1),
+                     RK_OK);
+    put_i(s, "a", 2, 1);
+    check_target(s, "a", want, 3, seqs);
+    ck_assert_uint_lt(seqs[0], seqs[1]);
+    ck_assert_uint_lt(seqs[1], seqs[2]);
+    store_close(s);
+    s = open_store(dir, STORE_FSYNC_ALWAYS);
+    check_target(s, "a", want, 3, seqs);
+    store_close(s);
+    tmp_dir_remove(dir);
+}
+END_TEST
+
 /*
  * Child of crash_sigkill_keeps_hints: put hints (every fifth a tombstone)
  * alternately for "even" and "odd" under FSYNC_ALWAYS and report each
@@ -786,6 +811,7 @@ hints_suite(void)
     tc = tcase_create("restart");
     tcase_set_timeout(tc, 90);
     tcase_add_test(tc, reopen_keeps_hints_and_sequence);
+    tcase_add_test(tc, lazy_hints_in_order_and_kept);
     tcase_add_test(tc, crash_sigkill_keeps_hints);
     suite_add_tcase(su, tc);
     return su;
