@@ -637,25 +637,45 @@ req_failed(struct coord_op *op, struct coord_key *k, uint16_t idx,
     (void)op;
 }
 
+/*
+ * Send argv on l as op's request of kind about key ki to ring member idx;
+ * its reply comes to on_reply(). RK_OK when it is on its way, RK_ERR when
+ * it was refused (no link, out of memory, link backing off).
+ */
+static int
+op_send(struct coord_op *op, struct link *l, int argc,
+        const struct rk_slice *argv, size_t ki, uint16_t idx, int kind)
+{
+    struct coord_req *req;
+
+    op->w->coord->stats.peer_requests++;
+    req = l != NULL ? malloc(sizeof(*req)) : NULL;
+    if (req == NULL) {
+        return RK_ERR;
+    }
+    *req = (struct coord_req){ .op = op, .key = (uint32_t)ki,
+                               .replica = idx, .kind = (uint8_t)kind };
+    if (link_send(l, argc, argv, on_reply, req) != RK_OK) {
+        free(req);
+        return RK_ERR;
+    }
+    op->outstanding++;
+    return RK_OK;
+}
+
 /* Send one request to replica idx; a refused send is a failure at once. */
 static void
 req_send(struct coord_op *op, size_t ki, uint16_t idx, int kind)
 {
     struct coord *co = op->w->coord;
     struct coord_key *k = &op->keys[ki];
-    struct srv *s = op->w->srv;
-    struct coord_req *req;
-    struct link *l;
     struct rk_slice argv[5];
-    char clock[24];
+    char clock[SRV_CLOCK_TEXT];
     char slot[8];
     int argc;
 
-    co->stats.peer_requests++;
-    snprintf(clock, sizeof(clock), "%llu",
-             (unsigned long long)store_clock_next(&s->clock));
     snprintf(slot, sizeof(slot), "%u", (unsigned)k->slot);
-    argv[1] = (struct rk_slice){ clock, strlen(clock) };
+    argv[1] = srv_clock_text(op->w->srv, clock);
     argv[2] = (struct rk_slice){ slot, strlen(slot) };
     argv[3] = (struct rk_slice){ k->key, k->klen };
     if (kind == REQ_READ) {
@@ -674,20 +694,11 @@ req_send(struct coord_op *op, size_t ki, uint16_t idx, int kind)
         argv[4] = enc;
         argc = 5;
     }
-    req = malloc(sizeof(*req));
-    l = link_get(op->w, srv_topology_addr(op->topo, idx));
-    if (req == NULL || l == NULL ||
-        link_send(l, argc, argv, on_reply, req) != RK_OK) {
-        free(req);
+    if (op_send(op, link_get(op->w, srv_topology_addr(op->topo, idx)), argc,
+                argv, ki, idx, kind) != RK_OK) {
         co->stats.peer_failures++;
         req_failed(op, k, idx, kind);
-        return;
     }
-    req->op = op;
-    req->key = (uint32_t)ki;
-    req->replica = idx;
-    req->kind = (uint8_t)kind;
-    op->outstanding++;
 }
 
 /* The first element of a reply carries the peer's clock. */
@@ -1487,18 +1498,14 @@ forward_run(struct cmd_ctx *x, struct coord *co, struct srv_topology *topo,
     struct srv *s = x->srv;
     struct coord_op *op = op_new(co, topo, kop);
     struct rk_slice *args;
-    struct coord_req *req;
     struct link *l;
-    char clock[24], rl[16], wl[16];
+    char clock[SRV_CLOCK_TEXT], rl[16], wl[16];
     int rlevel;
     int wlevel;
 
     args = malloc(((size_t)x->argc + 4) * sizeof(*args));
-    req = malloc(sizeof(*req));
-    if (op == NULL || args == NULL || req == NULL ||
-        op_copy_args(op, x) != RK_OK) {
+    if (op == NULL || args == NULL || op_copy_args(op, x) != RK_OK) {
         free(args);
-        free(req);
         if (op != NULL) {
             op->phase = PH_DONE;
             op_free(op);
@@ -1519,28 +1526,18 @@ forward_run(struct cmd_ctx *x, struct coord *co, struct srv_topology *topo,
                               : atomic_load(&s->read_level);
     wlevel = x->c->write_level ? x->c->write_level
                                : atomic_load(&s->write_level);
-    snprintf(clock, sizeof(clock), "%llu",
-             (unsigned long long)store_clock_next(&s->clock));
     snprintf(rl, sizeof(rl), "%d", rlevel);
     snprintf(wl, sizeof(wl), "%d", wlevel);
     args[0] = (struct rk_slice){ "RKCMD", 5 };
-    args[1] = (struct rk_slice){ clock, strlen(clock) };
+    args[1] = srv_clock_text(s, clock);
     args[2] = (struct rk_slice){ rl, strlen(rl) };
     args[3] = (struct rk_slice){ wl, strlen(wl) };
     memcpy(args + 4, x->argv, (size_t)x->argc * sizeof(*args));
     l = link_get_forward(x->w, srv_topology_addr(topo, (size_t)primary));
-    co->stats.peer_requests++;
     co->stats.forwarded++;
-    req->op = op;
-    req->key = 0;
-    req->replica = (uint16_t)primary;
-    req->kind = REQ_FANOUT;
-    if (l == NULL || link_send(l, x->argc + 4, args, on_reply, req) !=
-        RK_OK) {
-        free(req);
+    if (op_send(op, l, x->argc + 4, args, 0, (uint16_t)primary,
+                REQ_FANOUT) != RK_OK) {
         fanout_reply(op, NULL);
-    } else {
-        op->outstanding++;
     }
     free(args);
     if (op->fan_done == op->fan_asked) {
@@ -1698,7 +1695,7 @@ coord_fanout(struct cmd_ctx *x, int only, int argc,
     struct kv_key nokey;
     struct coord_op *op;
     struct rk_slice *args;
-    char clock[24];
+    char clock[SRV_CLOCK_TEXT];
     size_t n;
 
     if (topo == NULL || srv_topology_ring(topo) == NULL || argc < 1 ||
@@ -1730,37 +1727,22 @@ coord_fanout(struct cmd_ctx *x, int only, int argc,
     op->finish = finish;
     op->phase = PH_FANOUT;
     op->in_progress = 1;
-    snprintf(clock, sizeof(clock), "%llu",
-             (unsigned long long)store_clock_next(&x->srv->clock));
     args[0] = argv[0];
-    args[1] = (struct rk_slice){ clock, strlen(clock) };
+    args[1] = srv_clock_text(x->srv, clock);
     for (int i = 1; i < argc; i++) {
         args[i + 1] = argv[i];
     }
     n = ring_nmembers(op->ring);
     for (size_t i = 0; i < n; i++) {
-        struct coord_req *req;
-        struct link *l;
-
         if ((only >= 0 && (size_t)only != i) ||
             (only < 0 && (int)i == op->self)) {
             continue;
         }
         op->fan_asked++;
-        co->stats.peer_requests++;
-        req = malloc(sizeof(*req));
-        l = link_get(x->w, srv_topology_addr(op->topo, i));
-        if (req == NULL || l == NULL ||
-            link_send(l, argc + 1, args, on_reply, req) != RK_OK) {
-            free(req);
+        if (op_send(op, link_get(x->w, srv_topology_addr(op->topo, i)),
+                    argc + 1, args, 0, (uint16_t)i, REQ_FANOUT) != RK_OK) {
             fanout_reply(op, NULL);
-            continue;
         }
-        req->op = op;
-        req->key = 0;
-        req->replica = (uint16_t)i;
-        req->kind = REQ_FANOUT;
-        op->outstanding++;
     }
     free(args);
     if (op->fan_done == op->fan_asked) {

@@ -103,7 +103,7 @@ send_batch(struct handoff *h, struct link *l)
     }
     while (n < HANDOFF_BATCH && (r = store_hint_iter_next(it, &hint)) != 0) {
         struct rk_slice argv[5];
-        char clock[24];
+        char clock[SRV_CLOCK_TEXT];
         char slot[8];
         size_t len;
 
@@ -125,11 +125,9 @@ send_batch(struct handoff *h, struct link *l)
             cap = len;
         }
         store_record_encode(&hint.rec, enc);
-        snprintf(clock, sizeof(clock), "%llu", (unsigned long long)
-                 store_clock_next(&h->w->srv->clock));
         snprintf(slot, sizeof(slot), "%u", (unsigned)hint.slot);
         argv[0] = (struct rk_slice){ "RKPUT", 5 };
-        argv[1] = (struct rk_slice){ clock, strlen(clock) };
+        argv[1] = srv_clock_text(h->w->srv, clock);
         argv[2] = (struct rk_slice){ slot, strlen(slot) };
         argv[3] = hint.key;
         argv[4] = (struct rk_slice){ enc, len };

@@ -5,9 +5,6 @@
 #include "link.h"
 
 #include <errno.h>
-#include <netdb.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -288,47 +285,20 @@ link_io_cb(struct ev_loop *loop, ev_io *io, int revents)
 static int
 link_connect(struct link *l)
 {
-    struct srv *s = l->w->srv;
-    struct resp_buf *auth = &l->abuf;
-    struct addrinfo *res = NULL;
-    int one = 1;
-    int rc = RK_ERR;
-
-    resp_buf_clear(auth);
-    if (srv_peer_resolve(l->addr, &res) != 0) {
-        goto out;
-    }
-    l->fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
-                   SOCK_CLOEXEC, 0);
+    resp_buf_clear(&l->abuf);
+    l->fd = srv_peer_connect(l->addr);
     if (l->fd < 0) {
-        goto out;
+        return RK_ERR;
     }
-    setsockopt(l->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if (connect(l->fd, res->ai_addr, res->ai_addrlen) != 0 &&
-        errno != EINPROGRESS) {
-        goto out;
-    }
-    l->connecting = 1;
-    pthread_mutex_lock(&s->cfg.lock);
-    rc = resp_add_array(auth, 4) == RK_OK &&
-         resp_add_bulk_str(auth, "RKAUTH") == RK_OK &&
-         resp_add_bulk_str(auth, s->cfg.cluster_secret) == RK_OK &&
-         resp_add_bulk_str(auth, s->node_id) == RK_OK &&
-         resp_add_bulk_str(auth, "data") == RK_OK ? RK_OK : RK_ERR;
-    pthread_mutex_unlock(&s->cfg.lock);
-    if (rc == RK_OK) {
-        l->wpos = 0;
-        link_watch(l, 1);
-    }
-out:
-    if (res != NULL) {
-        freeaddrinfo(res);
-    }
-    if (rc != RK_OK && l->fd >= 0) {
+    if (srv_peer_auth(l->w->srv, &l->abuf, 1) != RK_OK) {
         close(l->fd);
         l->fd = -1;
+        return RK_ERR;
     }
-    return rc;
+    l->connecting = 1;
+    l->wpos = 0;
+    link_watch(l, 1);
+    return RK_OK;
 }
 
 static struct link *

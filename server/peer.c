@@ -380,8 +380,9 @@ out_fail(struct peer_out *o)
     }
 }
 
-int
-srv_peer_resolve(const char *addr, struct addrinfo **res)
+/* Resolve "host:port" (host may be [v6]); 0 on success. */
+static int
+peer_resolve(const char *addr, struct addrinfo **res)
 {
     char host[GOSSIP_ADDR_MAX + 1];
     const char *colon = strrchr(addr, ':');
@@ -410,45 +411,60 @@ srv_peer_resolve(const char *addr, struct addrinfo **res)
     return getaddrinfo(host, colon + 1, &hints, res) == 0 ? 0 : -1;
 }
 
+int
+srv_peer_connect(const char *addr)
+{
+    struct addrinfo *res = NULL;
+    int one = 1;
+    int fd = -1;
+
+    if (peer_resolve(addr, &res) != 0) {
+        return -1;
+    }
+    fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                0);
+    if (fd >= 0) {
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        if (connect(fd, res->ai_addr, res->ai_addrlen) != 0 &&
+            errno != EINPROGRESS) {
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+int
+srv_peer_auth(struct srv *s, struct resp_buf *b, int data)
+{
+    int rc;
+
+    pthread_mutex_lock(&s->cfg.lock);
+    rc = resp_add_array(b, data ? 4 : 3) == RK_OK &&
+         resp_add_bulk_str(b, "RKAUTH") == RK_OK &&
+         resp_add_bulk_str(b, s->cfg.cluster_secret) == RK_OK &&
+         resp_add_bulk_str(b, s->node_id) == RK_OK &&
+         (!data || resp_add_bulk_str(b, "data") == RK_OK) ? RK_OK : RK_ERR;
+    pthread_mutex_unlock(&s->cfg.lock);
+    return rc;
+}
+
 static void
 out_connect(struct peer_out *o)
 {
-    struct srv *s = o->ps->s;
-    struct addrinfo *res = NULL;
-    int one = 1;
-    int rc = -1;
-
-    if (srv_peer_resolve(o->addr, &res) != 0) {
-        goto out;
-    }
-    o->fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK |
-                   SOCK_CLOEXEC, 0);
+    o->fd = srv_peer_connect(o->addr);
     if (o->fd < 0) {
-        goto out;
-    }
-    setsockopt(o->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if (connect(o->fd, res->ai_addr, res->ai_addrlen) != 0 &&
-        errno != EINPROGRESS) {
-        goto out;
+        out_fail(o);
+        return;
     }
     o->connecting = 1;
     resp_buf_clear(&o->wbuf);
-    pthread_mutex_lock(&s->cfg.lock);
-    rc = resp_add_array(&o->wbuf, 3) == RK_OK &&
-         resp_add_bulk_str(&o->wbuf, "RKAUTH") == RK_OK &&
-         resp_add_bulk_str(&o->wbuf, s->cfg.cluster_secret) == RK_OK &&
-         resp_add_bulk_str(&o->wbuf, s->node_id) == RK_OK ? 0 : -1;
-    pthread_mutex_unlock(&s->cfg.lock);
-    if (rc == 0) {
-        out_watch(o, 1);
-    }
-out:
-    if (res != NULL) {
-        freeaddrinfo(res);
-    }
-    if (rc != 0) {
+    if (srv_peer_auth(o->ps->s, &o->wbuf, 0) != RK_OK) {
         out_fail(o);
+        return;
     }
+    out_watch(o, 1);
 }
 
 /* Write what is buffered, refilling from the queue. */

@@ -60,12 +60,19 @@ int srv_peers_send(void *ctx, const char *addr, const char *data,
                    size_t len);
 
 /*
- * Resolve "host:port" (host may be [v6]; a name is looked up with
- * getaddrinfo(), which may block). 0 and *res to free with freeaddrinfo(),
- * or -1.
+ * Start a non-blocking TCP connect (TCP_NODELAY) to the cluster port at
+ * addr ("host:port", host may be [v6]; a name that is not a numeric
+ * address is looked up with getaddrinfo(), which may block). The fd, or
+ * -1 when it failed at once.
  */
-struct addrinfo;
-int srv_peer_resolve(const char *addr, struct addrinfo **res);
+int srv_peer_connect(const char *addr);
+
+/*
+ * Append "RKAUTH <secret> <node-id>", with "data" last for a worker's
+ * request link (link.h), to b. RK_OK, or RK_ERR when memory ran out.
+ */
+struct resp_buf;
+int srv_peer_auth(struct srv *s, struct resp_buf *b, int data);
 
 /*
  * The ring the cluster is routed by. The main thread builds a new one at

@@ -172,3 +172,12 @@ srv_slowlog_resize(struct srv *s, long long cap)
     s->slowlog_head = keep > 0 ? keep - 1 : (cap > 0 ? cap - 1 : 0);
     pthread_mutex_unlock(&s->slowlog_lock);
 }
+
+struct rk_slice
+srv_clock_text(struct srv *s, char *buf)
+{
+    int n = snprintf(buf, SRV_CLOCK_TEXT, "%llu",
+                     (unsigned long long)store_clock_next(&s->clock));
+
+    return (struct rk_slice){ buf, (size_t)n };
+}

@@ -118,6 +118,14 @@ long long srv_mstime(void);
 long long srv_ustime(void);
 long long srv_monotonic_us(void);
 
+/*
+ * The next value of this node's hybrid logical clock as decimal text in
+ * buf (SRV_CLOCK_TEXT bytes), for the clock argument every peer request
+ * carries (internal.h). Returns a view of buf.
+ */
+#define SRV_CLOCK_TEXT 24
+struct rk_slice srv_clock_text(struct srv *s, char *buf);
+
 /* Ask every loop to stop (SHUTDOWN, SIGTERM). Thread-safe. */
 void srv_request_shutdown(struct srv *s);
 

@@ -19,32 +19,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-/* ---- helpers ---------------------------------------------------------- */
+#include "tmpdir.h"
 
-static int
-rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    return remove(path);
-}
+/* ---- helpers ---------------------------------------------------------- */
 
 static char *
 tmp_dir(void)
 {
-    char *d = strdup("/tmp/ringkv-hints-XXXXXX");
-
-    ck_assert_ptr_nonnull(d);
-    ck_assert_ptr_nonnull(mkdtemp(d));
-    return d;
-}
-
-static void
-tmp_dir_remove(char *d)
-{
-    nftw(d, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-    free(d);
+    return tmp_dir_named("hints");
 }
 
 static struct store *
