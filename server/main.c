@@ -306,7 +306,10 @@ usage(void)
            "         [--fsync always|everysec|no] [--cache-size BYTES] "
            "[--threads N]\n"
            "         [--requirepass PASSWORD] [--cluster-secret SECRET]\n"
-           "Any other setting of the config file is also a --flag.\n");
+           "Cluster tuning: [--request-timeout MS] [--hint-window SECONDS]\n"
+           "         [--sloppy-quorum yes|no] [--forward-writes yes|no]\n"
+           "Any other setting of the config file is also a --flag;\n"
+           "CONFIG GET * lists them all.\n");
 }
 
 int
