@@ -1462,14 +1462,22 @@ forward_fallback(struct coord_op *op)
     }
 }
 
-/* The primary to forward kop to, or -1 to coordinate here. */
+/*
+ * The node to forward kop to, or -1 to coordinate here: the first member
+ * of the slot's preference list that this node's failure detector does
+ * not hold DOWN. Once every node sees a dead primary as DOWN they all
+ * pick the same next replica, so its key lock serialises the command
+ * again; until then (the detector needs a few seconds) a node whose link
+ * to that member is backing off coordinates the command itself.
+ */
 static int
 forward_target(struct cmd_ctx *x, struct kv_op *kop,
                struct srv_topology *topo)
 {
     const struct ring *ring = srv_topology_ring(topo);
+    const uint16_t *pref;
     struct link *l;
-    int primary;
+    int target = -1;
 
     if (!(kop->flags & KV_WRITE) || (kop->flags & KV_BLIND) ||
         kop->nkeys == 0 || x->no_forward || x->overlay != NULL ||
@@ -1482,12 +1490,19 @@ forward_target(struct cmd_ctx *x, struct kv_op *kop,
             return -1;
         }
     }
-    primary = ring_preference(ring, kop->keys[0].slot)[0];
-    if (primary == srv_topology_self(topo)) {
+    pref = ring_preference(ring, kop->keys[0].slot);
+    for (size_t i = 0; i < ring_replicas(ring); i++) {
+        if ((int)pref[i] == srv_topology_self(topo) ||
+            !srv_topology_down(topo, pref[i])) {
+            target = pref[i];
+            break;
+        }
+    }
+    if (target < 0 || target == srv_topology_self(topo)) {
         return -1;
     }
-    l = link_get_forward(x->w, srv_topology_addr(topo, (size_t)primary));
-    return l != NULL && link_usable(l) ? primary : -1;
+    l = link_get_forward(x->w, srv_topology_addr(topo, (size_t)target));
+    return l != NULL && link_usable(l) ? target : -1;
 }
 
 /* Send x's command to the primary; the op answers or falls back. */

@@ -642,6 +642,9 @@ struct srv_topology {
     atomic_int refs;
     struct ring *ring;      /* NULL when no member owns slots */
     char **addr;            /* cluster address of ring member i */
+    atomic_uchar *down;     /* ring member i is DOWN to this node's
+                             * failure detector; the one field that
+                             * changes after publication (snapshot()) */
     int self;               /* ring index of this node, or -1 */
 };
 
@@ -655,6 +658,7 @@ srv_topology_release(struct srv_topology *t)
             free(t->addr[i]);
         }
         free(t->addr);
+        free(t->down);
         ring_destroy(t->ring);
         free(t);
     }
@@ -698,6 +702,28 @@ srv_topology_self(const struct srv_topology *t)
     return t->self;
 }
 
+int
+srv_topology_down(const struct srv_topology *t, size_t idx)
+{
+    return atomic_load_explicit(&t->down[idx], memory_order_relaxed);
+}
+
+/* Copy each member's liveness into t->down (main thread, every tick). */
+static void
+topology_mark_down(struct srv_topology *t, const struct gossip_member *m,
+                   size_t n)
+{
+    for (size_t i = 0; t->ring != NULL && i < n; i++) {
+        int idx = ring_member_index(t->ring, m[i].id);
+
+        if (idx >= 0) {
+            atomic_store_explicit(&t->down[idx],
+                                  m[i].liveness == GOSSIP_DOWN,
+                                  memory_order_relaxed);
+        }
+    }
+}
+
 /*
  * Build the topology of the n members m (see peer.h for who owns slots).
  * Returns it with one reference, or NULL when memory runs out.
@@ -732,7 +758,8 @@ topology_build(struct srv *s, const struct gossip_member *m, size_t n)
             goto out;
         }
         t->addr = calloc(k, sizeof(*t->addr));
-        if (t->addr == NULL) {
+        t->down = calloc(k, sizeof(*t->down));
+        if (t->addr == NULL || t->down == NULL) {
             goto out;
         }
         for (size_t i = 0; i < n; i++) {
@@ -815,6 +842,10 @@ snapshot(struct srv *s, int64_t now)
     gossip_stats(s->gossip, &st);
     if (s->topology == NULL || s->topology_version != version) {
         topo = topology_build(s, m, n);
+    }
+    /* only this thread replaces s->topology, so it may read it unlocked */
+    if (topo != NULL || s->topology != NULL) {
+        topology_mark_down(topo != NULL ? topo : s->topology, m, n);
     }
     if (!atomic_load(&s->cluster_ready) &&
         membership_known(s, m, n, srv_mstime())) {

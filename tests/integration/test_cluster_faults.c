@@ -1366,6 +1366,104 @@ START_TEST(five_nodes_two_down)
 }
 END_TEST
 
+/* Wait (bounded) until node i's failure detector holds a member DOWN. */
+static void
+wait_down(struct cluster *cl, int i, long long timeout_ms)
+{
+    redisContext *c = rk_connect(cl->node[i]);
+    long long start = rk_now_ms();
+    int down = 0;
+
+    while (!down && rk_now_ms() - start < timeout_ms) {
+        redisReply *r = rk_cmd(c, "INFO cluster");
+
+        down = r->type == REDIS_REPLY_STRING &&
+               strstr(r->str, "liveness=down") != NULL;
+        freeReplyObject(r);
+        if (!down) {
+            rk_sleep_ms(50);
+        }
+    }
+    redisFree(c);
+    ck_assert_msg(down, "n%d holds nobody DOWN after %lld ms", i + 1,
+                  timeout_ms);
+}
+
+/*
+ * A dead primary: once the survivors see it DOWN they both forward a
+ * key's read-modify-writes to the next replica of its preference list, so
+ * concurrent INCRs through both of them still lose nothing.
+ */
+START_TEST(incr_while_primary_down)
+{
+    enum { NCONN = 4, PER = 250 };
+    struct cluster cl;
+    redisContext *c[NCONN];
+    redisReply *slots = NULL;
+    redisReply *r;
+    char key[32];
+    char want[16];
+    long long start;
+    int found = 0;
+
+    RK_REQUIRE_RINGKV();
+    cluster_start(&cl, 3);
+    wait_alive(&cl, 3, 10000, "start");
+    c[0] = nconn(&cl, 1, NULL, NULL);
+    start = rk_now_ms();
+    for (;;) {
+        slots = rk_cmd(c[0], "CLUSTER SLOTS");
+        if (slots_complete(slots) || rk_now_ms() - start > 10000) {
+            break;
+        }
+        freeReplyObject(slots);
+        rk_sleep_ms(100);
+    }
+    ck_assert(slots_complete(slots));
+    /* A key whose primary is n1. */
+    for (int i = 0; i < 1000 && !found; i++) {
+        int ports[3];
+
+        snprintf(key, sizeof(key), "pd:k%d", i);
+        r = rk_cmd(c[0], "CLUSTER KEYSLOT %s", key);
+        ck_assert_int_eq(r->type, REDIS_REPLY_INTEGER);
+        found = slot_replicas(slots, r->integer, ports, 3) == 3 &&
+                ports[0] == cl.node[0]->port;
+        freeReplyObject(r);
+    }
+    freeReplyObject(slots);
+    redisFree(c[0]);
+    ck_assert_msg(found, "no key of 1000 has n1 as its primary");
+
+    kill9(&cl, 0);
+    for (int i = 1; i < 3; i++) {
+        wait_down(&cl, i, 20000);
+    }
+    for (int i = 0; i < NCONN; i++) {
+        c[i] = nconn(&cl, 1 + i % 2, NULL, NULL);
+    }
+    for (int n = 0; n < PER; n++) {
+        for (int i = 0; i < NCONN; i++) {
+            redisAppendCommand(c[i], "INCR %s", key);
+        }
+    }
+    for (int n = 0; n < PER; n++) {
+        for (int i = 0; i < NCONN; i++) {
+            r = rk_get_reply(c[i]);
+            ck_assert_int_eq(r->type, REDIS_REPLY_INTEGER);
+            freeReplyObject(r);
+        }
+    }
+    snprintf(want, sizeof(want), "%d", NCONN * PER);
+    rk_cmd_bulk(c[0], want, "GET %s", key);
+    rk_cmd_bulk(c[1], want, "GET %s", key);
+    for (int i = 0; i < NCONN; i++) {
+        redisFree(c[i]);
+    }
+    cluster_stop(&cl);
+}
+END_TEST
+
 START_TEST(wrong_secret_isolated)
 {
     struct cluster cl;
@@ -1444,6 +1542,7 @@ main(void)
     tcase_add_test(tc, kill9_during_pipeline);
     tcase_add_test(tc, restarted_node_waits_for_ring);
     tcase_add_test(tc, five_nodes_two_down);
+    tcase_add_test(tc, incr_while_primary_down);
     tcase_add_test(tc, wrong_secret_isolated);
     return rk_run_suite(s);
 }
