@@ -911,12 +911,17 @@ store_hints(struct coord_op *op)
              * holds the write and the hint is a shortcut: it rides on
              * the group commit's sync. */
             int sloppy = atomic_load(&s->sloppy_quorum);
+            uint64_t seq = 0;
             int rc = sloppy ? store_hint_put(s->store, id, strlen(id),
                                              k->slot, k->key, k->klen, &rec,
                                              srv_mstime())
                             : store_hint_put_lazy(s->store, id, strlen(id),
                                                   k->slot, k->key, k->klen,
-                                                  &rec, srv_mstime());
+                                                  &rec, srv_mstime(), &seq);
+
+            if (seq > op->w->commit_seq) {
+                op->w->commit_seq = seq;
+            }
 
             if (rc == RK_OK) {
                 co->stats.hints_stored++;

@@ -215,6 +215,13 @@ worker_before_sleep(struct ev_loop *loop, ev_prepare *p, int revents)
 
     (void)loop;
     (void)revents;
+    if (w->pending_write == NULL) {
+        /* Writes no reply waits for (a hint stored after its client was
+         * answered) still go out with this iteration; a failure is
+         * retried on the next one. */
+        (void)store_commit(w->srv->store, w->commit_seq);
+        return;
+    }
     while (w->pending_write != NULL) {
         struct conn *list = w->pending_write;
 

@@ -532,12 +532,15 @@ store_hint_state_destroy(struct store_hint_state *h)
 
 /* ---- public API (store.h) --------------------------------------------- */
 
-/* store_hint_put() and store_hint_put_lazy(): sync as rocks_write() or
- * rocks_write_lazy(). */
+/*
+ * store_hint_put() writes the hint and the sequence at once with
+ * rocks_write(); store_hint_put_lazy() (lazy_seq != NULL) appends both to
+ * the group commit's pending log and sets *lazy_seq to commit.
+ */
 static int
 hint_put(struct store *s, const char *target, size_t tlen, uint16_t slot,
          const char *key, size_t klen, const struct store_record *rec,
-         int64_t now_ms, int lazy)
+         int64_t now_ms, uint64_t *lazy_seq)
 {
     struct store_hint_state *h = rocks_hint_state(s);
     char prefix[HINT_PFX_MAX];
@@ -567,18 +570,31 @@ hint_put(struct store *s, const char *target, size_t tlen, uint16_t slot,
     }
     store_record_encode(rec, val + HINT_HEAD_LEN + klen);
     plen = make_prefix(prefix, target, tlen);
-    wb = rocksdb_writebatch_create();
 
     pthread_mutex_lock(&h->mu);
     seq = ++h->last_seq;   /* consumed even if the write fails */
     hklen = make_key(hkey, prefix, plen, seq);
     put_be64(meta, seq);
-    rocksdb_writebatch_put_cf(wb, rocks_cf_hints(s), hkey, hklen, val,
-                              vlen);
-    rocksdb_writebatch_put_cf(wb, rocks_cf_meta(s), hint_meta_key,
-                              sizeof(hint_meta_key) - 1, meta,
-                              sizeof(meta));
-    rc = lazy ? rocks_write_lazy(s, wb) : rocks_write(s, wb);
+    if (lazy_seq != NULL) {
+        /* The sequence may land in a later commit than the hint:
+         * store_hint_state_create() takes the larger of both anyway. */
+        rc = rocks_put_lazy(s, 1, hkey, hklen, val, vlen, lazy_seq);
+        if (rc == RK_OK) {
+            /* Out of memory here loses only the sequence, which
+             * store_hint_state_create() rebuilds from the hints. */
+            (void)rocks_put_lazy(s, 0, hint_meta_key,
+                                 sizeof(hint_meta_key) - 1, meta,
+                                 sizeof(meta), lazy_seq);
+        }
+    } else {
+        wb = rocksdb_writebatch_create();
+        rocksdb_writebatch_put_cf(wb, rocks_cf_hints(s), hkey, hklen, val,
+                                  vlen);
+        rocksdb_writebatch_put_cf(wb, rocks_cf_meta(s), hint_meta_key,
+                                  sizeof(hint_meta_key) - 1, meta,
+                                  sizeof(meta));
+        rc = rocks_write(s, wb);
+    }
     if (rc == RK_OK) {
         atomic_fetch_add(&h->stored, 1);
         atomic_fetch_add(&h->pending, 1);
@@ -598,16 +614,17 @@ store_hint_put(struct store *s, const char *target, size_t tlen,
                uint16_t slot, const char *key, size_t klen,
                const struct store_record *rec, int64_t now_ms)
 {
-    return hint_put(s, target, tlen, slot, key, klen, rec, now_ms, 0);
+    return hint_put(s, target, tlen, slot, key, klen, rec, now_ms, NULL);
 }
 
 /* See store.h. */
 int
 store_hint_put_lazy(struct store *s, const char *target, size_t tlen,
                     uint16_t slot, const char *key, size_t klen,
-                    const struct store_record *rec, int64_t now_ms)
+                    const struct store_record *rec, int64_t now_ms,
+                    uint64_t *seq)
 {
-    return hint_put(s, target, tlen, slot, key, klen, rec, now_ms, 1);
+    return hint_put(s, target, tlen, slot, key, klen, rec, now_ms, seq);
 }
 
 /* See store.h. */

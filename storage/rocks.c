@@ -87,6 +87,7 @@ struct pending {
 struct pending_ref {
     const char *key;
     const char *val;
+    uint32_t cf;                     /* CF_DATA, CF_HINTS, ... */
     uint32_t klen;
     uint32_t vlen;
     size_t order;                    /* position in the log */
@@ -631,12 +632,15 @@ pending_reset(struct pending *p)
     }
 }
 
-/* Append one write. RK_OK or RK_ENOMEM. */
+/* Each write in a log: cf, klen, vlen (uint32_t each), key, value. */
+#define PENDING_HEAD 12
+
+/* Append one write to column family cf. RK_OK or RK_ENOMEM. */
 static int
-pending_add(struct pending *p, const char *key, size_t klen,
+pending_add(struct pending *p, uint32_t cf, const char *key, size_t klen,
             const char *val, size_t vlen)
 {
-    size_t need = 8 + klen + vlen;
+    size_t need = PENDING_HEAD + klen + vlen;
     uint32_t k32 = (uint32_t)klen;
     uint32_t v32 = (uint32_t)vlen;
 
@@ -653,10 +657,11 @@ pending_add(struct pending *p, const char *key, size_t klen,
         p->buf = nb;
         p->cap = cap;
     }
-    memcpy(p->buf + p->len, &k32, 4);
-    memcpy(p->buf + p->len + 4, &v32, 4);
-    memcpy(p->buf + p->len + 8, key, klen);
-    memcpy(p->buf + p->len + 8 + klen, val, vlen);
+    memcpy(p->buf + p->len, &cf, 4);
+    memcpy(p->buf + p->len + 4, &k32, 4);
+    memcpy(p->buf + p->len + 8, &v32, 4);
+    memcpy(p->buf + p->len + PENDING_HEAD, key, klen);
+    memcpy(p->buf + p->len + PENDING_HEAD + klen, val, vlen);
     p->len += need;
     p->count++;
     return RK_OK;
@@ -670,12 +675,14 @@ pending_append_log(struct pending *dst, struct pending *src)
     size_t off = 0;
 
     while (off < src->len) {
-        uint32_t klen, vlen;
-        memcpy(&klen, src->buf + off, 4);
-        memcpy(&vlen, src->buf + off + 4, 4);
-        (void)pending_add(dst, src->buf + off + 8, klen,
-                          src->buf + off + 8 + klen, vlen);
-        off += 8 + klen + vlen;
+        const char *key = src->buf + off + PENDING_HEAD;
+        uint32_t cf, klen, vlen;
+
+        memcpy(&cf, src->buf + off, 4);
+        memcpy(&klen, src->buf + off + 4, 4);
+        memcpy(&vlen, src->buf + off + 8, 4);
+        (void)pending_add(dst, cf, key, klen, key + klen, vlen);
+        off += PENDING_HEAD + klen + vlen;
     }
     pending_reset(src);
 }
@@ -686,8 +693,12 @@ ref_cmp(const void *a, const void *b)
     const struct pending_ref *x = a;
     const struct pending_ref *y = b;
     size_t n = x->klen < y->klen ? x->klen : y->klen;
-    int c = memcmp(x->key, y->key, n);
+    int c;
 
+    if (x->cf != y->cf) {
+        return x->cf < y->cf ? -1 : 1;
+    }
+    c = memcmp(x->key, y->key, n);
     if (c != 0) {
         return c;
     }
@@ -699,8 +710,9 @@ ref_cmp(const void *a, const void *b)
 }
 
 /*
- * Fill s->wb with the writes of log sorted by key, keeping only the last
- * write of each key. RK_OK or RK_ENOMEM. Caller holds commit_mu.
+ * Fill s->wb with the writes of log sorted by column family and key,
+ * keeping only the last write of each key. RK_OK or RK_ENOMEM. Caller
+ * holds commit_mu.
  */
 static int
 build_batch(struct store *s, struct pending *log)
@@ -718,21 +730,23 @@ build_batch(struct store *s, struct pending *log)
     }
     while (off < log->len) {
         struct pending_ref *r = &s->refs[n];
-        memcpy(&r->klen, log->buf + off, 4);
-        memcpy(&r->vlen, log->buf + off + 4, 4);
-        r->key = log->buf + off + 8;
+        memcpy(&r->cf, log->buf + off, 4);
+        memcpy(&r->klen, log->buf + off + 4, 4);
+        memcpy(&r->vlen, log->buf + off + 8, 4);
+        r->key = log->buf + off + PENDING_HEAD;
         r->val = r->key + r->klen;
         r->order = n++;
-        off += 8 + (size_t)r->klen + r->vlen;
+        off += PENDING_HEAD + (size_t)r->klen + r->vlen;
     }
     qsort(s->refs, n, sizeof(s->refs[0]), ref_cmp);
     for (size_t i = 0; i < n; i++) {
         const struct pending_ref *r = &s->refs[i];
-        if (i + 1 < n && r->klen == s->refs[i + 1].klen &&
+        if (i + 1 < n && r->cf == s->refs[i + 1].cf &&
+            r->klen == s->refs[i + 1].klen &&
             memcmp(r->key, s->refs[i + 1].key, r->klen) == 0) {
             continue;   /* overwritten later in this batch */
         }
-        rocksdb_writebatch_put_cf(s->wb, s->cf[CF_DATA], r->key, r->klen,
+        rocksdb_writebatch_put_cf(s->wb, s->cf[r->cf], r->key, r->klen,
                                   r->val, r->vlen);
     }
     return RK_OK;
@@ -998,8 +1012,8 @@ store_put(struct store *s, uint16_t slot, const char *key, size_t klen,
         return RK_OK;
     }
     pthread_mutex_lock(&s->batch_mu);
-    if (pending_add(s->pending, rkey.ptr, rkey.len, enc.ptr, enc.len) !=
-        RK_OK) {
+    if (pending_add(s->pending, CF_DATA, rkey.ptr, rkey.len, enc.ptr,
+                    enc.len) != RK_OK) {
         pthread_mutex_unlock(&s->batch_mu);
         cache_put_abort(s->cache, e);
         return RK_ENOMEM;
@@ -1298,12 +1312,21 @@ rocks_write(struct store *s, rocksdb_writebatch_t *wb)
 
 /* See rocks_internal.h. */
 int
-rocks_write_lazy(struct store *s, rocksdb_writebatch_t *wb)
+rocks_put_lazy(struct store *s, int hints, const char *key, size_t klen,
+               const char *val, size_t vlen, uint64_t *seq)
 {
-    if (write_batch(s, wb, 0) != RK_OK) {
-        return RK_ERR;
+    uint64_t my;
+
+    pthread_mutex_lock(&s->batch_mu);
+    if (pending_add(s->pending, hints ? CF_HINTS : CF_META, key, klen, val,
+                    vlen) != RK_OK) {
+        pthread_mutex_unlock(&s->batch_mu);
+        return RK_ENOMEM;
     }
-    atomic_store(&s->unsynced, 1);
+    my = s->last_seq + 1;
+    __atomic_store_n(&s->last_seq, my, __ATOMIC_RELEASE);
+    pthread_mutex_unlock(&s->batch_mu);
+    *seq = my;
     return RK_OK;
 }
 

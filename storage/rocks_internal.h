@@ -31,11 +31,13 @@ rocksdb_column_family_handle_t *rocks_cf_meta(struct store *s);
 int rocks_write(struct store *s, rocksdb_writebatch_t *wb);
 
 /*
- * The same without the sync under STORE_FSYNC_ALWAYS: the write reaches
- * the disk with the next synced write of the store (the WAL is one file),
- * the everysec thread, or the OS.
+ * Append a put to the hints (hints != 0) or the meta column family to the
+ * pending log, as store_put() does for records: it reaches RocksDB with
+ * the next group commit (store_commit(*seq) or any later one), in the
+ * same WriteBatch as the records of that commit. RK_OK, or RK_ENOMEM.
  */
-int rocks_write_lazy(struct store *s, rocksdb_writebatch_t *wb);
+int rocks_put_lazy(struct store *s, int hints, const char *key, size_t klen,
+                   const char *val, size_t vlen, uint64_t *seq);
 
 /* Record a RocksDB error string for store_last_error() and free it. */
 void rocks_take_error(struct store *s, char *rerr);

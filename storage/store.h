@@ -310,16 +310,20 @@ int store_hint_put(struct store *s, const char *target, size_t tlen,
                    const struct store_record *rec, int64_t now_ms);
 
 /*
- * The same, but under STORE_FSYNC_ALWAYS not synced by itself: the hint
- * is on disk with the next synced write (a group commit with data in it),
- * the everysec thread or the OS. For hints that back up writes already
- * acknowledged by a quorum: a crash may lose such a hint, and read repair
- * or a later write then fixes the replica instead. One sync per write
- * instead of two while a replica is down.
+ * The same, but lazily: the hint joins the pending log of the group
+ * commit (store_put()), so it reaches RocksDB with store_commit(*seq) or
+ * any later commit, in that commit's WriteBatch, synced with it. For
+ * hints that back up writes already acknowledged by a quorum: a crash
+ * before that commit may lose such a hint, and read repair or a later
+ * write then fixes the replica instead. While a replica is down this
+ * costs one more record in each group commit instead of a RocksDB write
+ * (and under STORE_FSYNC_ALWAYS a sync) per hint. It counts as
+ * stored and pending at once; replay cursors see it once committed.
  */
 int store_hint_put_lazy(struct store *s, const char *target, size_t tlen,
                         uint16_t slot, const char *key, size_t klen,
-                        const struct store_record *rec, int64_t now_ms);
+                        const struct store_record *rec, int64_t now_ms,
+                        uint64_t *seq);
 
 /*
  * Replay cursor over the hints of one target, in sequence order. It reads

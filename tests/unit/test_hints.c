@@ -612,26 +612,38 @@ START_TEST(reopen_keeps_hints_and_sequence)
 }
 END_TEST
 
-/* A lazy hint is a hint like any other, in order with synced ones, and
- * on disk after a clean close even under FSYNC_ALWAYS. */
+/* A lazy hint joins the group commit: unseen until that commit, then a
+ * hint like any other, in order with synced ones, and on disk after a
+ * clean close even when never committed explicitly. */
 START_TEST(lazy_hints_in_order_and_kept)
 {
     char *dir = tmp_dir();
     struct store *s = open_store(dir, STORE_FSYNC_ALWAYS);
     struct store_record r = mkrec(2, "v1");
-    uint64_t seqs[3];
-    int want[3] = { 0, 1, 2 };
+    struct store_record r3 = mkrec(4, "v3");
+    struct store_hint_stats st;
+    uint64_t seqs[4];
+    uint64_t seq = 0;
+    int want[4] = { 0, 1, 2, 3 };
 
     put_i(s, "a", 0, 1);
-    ck_assert_int_eq(store_hint_put_lazy(s, "a", 1, 1, "k1", 2, &r, 1),
-                     RK_OK);
+    ck_assert_int_eq(store_hint_put_lazy(s, "a", 1, 1, "k1", 2, &r, 1,
+                                         &seq), RK_OK);
+    ck_assert_uint_gt(seq, 0);
+    store_hint_get_stats(s, &st);
+    ck_assert_uint_eq(st.pending, 2);
+    ck_assert_uint_eq(check_target(s, "a", want, 1, seqs), 1);
+    ck_assert_int_eq(store_commit(s, seq), RK_OK);
     put_i(s, "a", 2, 1);
-    check_target(s, "a", want, 3, seqs);
+    ck_assert_uint_eq(check_target(s, "a", want, 3, seqs), 3);
     ck_assert_uint_lt(seqs[0], seqs[1]);
     ck_assert_uint_lt(seqs[1], seqs[2]);
+    ck_assert_int_eq(store_hint_put_lazy(s, "a", 1, 3, "k3", 2, &r3, 1,
+                                         &seq), RK_OK);
     store_close(s);
     s = open_store(dir, STORE_FSYNC_ALWAYS);
-    check_target(s, "a", want, 3, seqs);
+    ck_assert_uint_eq(check_target(s, "a", want, 4, seqs), 4);
+    ck_assert_uint_lt(seqs[2], seqs[3]);
     store_close(s);
     tmp_dir_remove(dir);
 }
