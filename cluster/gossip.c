@@ -576,7 +576,8 @@ encode(struct gossip *g)
 
     /* Every add returns RK_OK (0) or RK_ENOMEM: OR-ing keeps a failure. */
     resp_buf_clear(b);
-    rc |= resp_add_array(b, (long long)(HEADER + FIELDS * g->n));
+    rc |= resp_add_array(b, (long long)(HEADER + FIELDS * g->n +
+                                        (g->tr.clock != NULL)));
     rc |= resp_add_bulk_str(b, "RKGOSSIP");
     rc |= resp_add_bulk(b, g->self->id, g->self->id_len);
     rc |= resp_add_bulk_ll(b, (long long)g->n);
@@ -590,6 +591,14 @@ encode(struct gossip *g)
         rc |= resp_add_bulk_str(b, wire_states[m->state]);
         rc |= resp_add_bulk_ll(b, (long long)m->generation);
         rc |= resp_add_bulk_ll(b, (long long)m->heartbeat);
+    }
+    if (g->tr.clock != NULL && rc == RK_OK) {
+        uint64_t hlc = g->tr.clock(g->tr.ctx);
+
+        /* Clamped to what the wire allows (an HLC reaches 2^63 in
+         * 2091), so the message stays well-formed. */
+        rc |= resp_add_bulk_ll(b, (long long)(hlc <= INT64_MAX
+                                              ? hlc : INT64_MAX));
     }
     if (rc != RK_OK) {
         resp_buf_clear(b);
@@ -847,6 +856,8 @@ gossip_receive(struct gossip *g, size_t argc, const struct rk_slice *argv,
     struct rk_slice sender;
     struct member *from;
     uint64_t n;
+    uint64_t hlc = 0;
+    int has_clock;
     int knows_me = 0;
     int rc = RK_OK;
 
@@ -854,13 +865,22 @@ gossip_receive(struct gossip *g, size_t argc, const struct rk_slice *argv,
         argv[0].len != 8 || strncasecmp(argv[0].ptr, "RKGOSSIP", 8) != 0 ||
         !valid_name(argv[1].ptr, argv[1].len, 1, GOSSIP_ID_MAX) ||
         parse_u63(argv[2], &n) != RK_OK || n > GOSSIP_MAX_MEMBERS ||
-        argc != HEADER + FIELDS * (size_t)n) {
+        (argc != HEADER + FIELDS * (size_t)n &&
+         argc != HEADER + FIELDS * (size_t)n + 1)) {
         goto bad;
     }
     for (size_t i = 0; i < n; i++) {
         if (parse_entry(argv + HEADER + FIELDS * i, &e) != RK_OK) {
             goto bad;
         }
+    }
+    /* The sender's clock is the optional last argument. */
+    has_clock = argc == HEADER + FIELDS * (size_t)n + 1;
+    if (has_clock && parse_u63(argv[argc - 1], &hlc) != RK_OK) {
+        goto bad;
+    }
+    if (has_clock && g->tr.observe != NULL) {
+        g->tr.observe(g->tr.ctx, hlc);
     }
     sender = argv[1];
     if (slice_cmp(sender, g->self->id, g->self->id_len) == 0) {

@@ -66,17 +66,25 @@
  *   RKGOSSIP <sender-id> <n>
  *            <id> <addr> <client-addr> <zone> <state> <generation>
  *            <heartbeat>                                    (n times)
+ *            [<clock>]
  *
- * state is JOINING, UP, LEAVING or LEFT; generation and heartbeat are
- * decimal, 0 .. 2^63-1; ids and both addresses are 1 .. GOSSIP_ID_MAX /
+ * state is JOINING, UP, LEAVING or LEFT; generation, heartbeat and clock
+ * are decimal, 0 .. 2^63-1; ids and both addresses are 1 .. GOSSIP_ID_MAX /
  * GOSSIP_ADDR_MAX bytes of printable ASCII without spaces, zones 0 ..
  * GOSSIP_ZONE_MAX such bytes; n <= GOSSIP_MAX_MEMBERS. Anything else makes
- * the whole message malformed (nothing of it is applied). (client-addr
- * joined the entry before any release, under the same name; from now on
- * a new format will use a new command name.)
+ * the whole message malformed (nothing of it is applied). clock is the
+ * sender's hybrid logical clock (transport.clock), handed to
+ * transport.observe on receipt, so nodes that only gossip keep their
+ * versions ordered too (DESIGN.md, Versions); it is there when the sender
+ * has a transport.clock. A message without it, from a sender that predates
+ * it, is merged all the same. (client-addr joined the entry before any
+ * release, under the same name; the clock is an optional last argument
+ * that an older receiver rejects as malformed; any other new format will
+ * use a new command name.)
  *
  * The module does no I/O and reads no clock: server/ passes a transport
- * and the monotonic time in ms to every call. It is not thread-safe: one
+ * (with its hybrid logical clock, if any) and the monotonic time in ms to
+ * every call. It is not thread-safe: one
  * thread owns a struct gossip and makes every call; other threads use
  * snapshots (gossip_members()).
  */
@@ -125,10 +133,20 @@ enum gossip_liveness {
  * NUL-terminated "host:cport"), fire-and-forget: it must not block and
  * must not call back into this struct gossip. Its return value is only
  * counted (non-zero = send_errors); gossip never retries a message.
+ *
+ * clock and observe are optional (NULL) and connect the caller's hybrid
+ * logical clock: clock() returns the value a message carries (called once
+ * for each message built, which may go to several peers; sent clamped to
+ * INT64_MAX), observe() is given the clock of every well-formed message
+ * received that has one. Neither may call back into this struct gossip.
+ * Without clock, messages carry none; without observe, received clocks
+ * are checked and ignored.
  */
 struct gossip_transport {
     void *ctx;
     int (*send)(void *ctx, const char *addr, const char *data, size_t len);
+    uint64_t (*clock)(void *ctx);
+    void (*observe)(void *ctx, uint64_t clock);
 };
 
 struct gossip_options {
@@ -208,7 +226,8 @@ int gossip_tick(struct gossip *g, int64_t now_ms);
  * Merge one received RKGOSSIP command: argc views argv[0 .. argc-1] as
  * resp_parse() leaves them in p->argv, argv[0] being the command name
  * (any case). Only read during the call. Records heartbeat arrivals for
- * the failure detector and may answer the sender through the transport.
+ * the failure detector, hands the message's clock (if any) to
+ * transport.observe and may answer the sender through the transport.
  *
  * Returns RK_OK; RK_EPROTO for a malformed message (then nothing changed
  * but the rejected counter); RK_ENOMEM if a new member could not be

@@ -281,6 +281,8 @@ cluster_start(struct srv *s)
     go.nseeds = nseeds;
     go.transport.ctx = s->peers;
     go.transport.send = srv_peers_send;
+    go.transport.clock = srv_peers_clock;
+    go.transport.observe = srv_peers_observe;
     go.seed = (uint64_t)srv_ustime() ^ (uint64_t)getpid();
     go.interval_ms = s->cfg.gossip_interval_ms;
     s->gossip = gossip_create(&go);

@@ -638,6 +638,22 @@ srv_peers_send(void *ctx, const char *addr, const char *data, size_t len)
     return 0;
 }
 
+uint64_t
+srv_peers_clock(void *ctx)
+{
+    struct srv_peers *ps = ctx;
+
+    return store_clock_next(&ps->s->clock);
+}
+
+void
+srv_peers_observe(void *ctx, uint64_t hlc)
+{
+    struct srv_peers *ps = ctx;
+
+    store_clock_observe(&ps->s->clock, hlc);
+}
+
 struct srv_topology {
     atomic_int refs;
     struct ring *ring;      /* NULL when no member owns slots */

@@ -6,9 +6,9 @@
  * first command must be RKAUTH <secret> <node-id> [data] (compared in
  * constant time with --cluster-secret; an empty secret accepts any; +OK).
  * A gossip link (no "data") then sends RKGOSSIP (merged into s->gossip,
- * no reply) and PING (+PONG) to the main thread. A data link (a worker's
- * request link, link.h) is handed, right after the +OK, to a worker that
- * serves its internal commands (internal.h). A wrong secret gets "-ERR cluster secret mismatch", any other
+ * its clock observed; no reply) and PING (+PONG) to the main thread. A
+ * data link (a worker's request link, link.h) is handed, right after the
+ * +OK, to a worker that serves its internal commands (internal.h). A wrong secret gets "-ERR cluster secret mismatch", any other
  * command "-ERR unknown internal command"; both close the link, as
  * does no RKAUTH within 10 s.
  *
@@ -58,6 +58,16 @@ void srv_peers_destroy(struct srv_peers *ps);
  */
 int srv_peers_send(void *ctx, const char *addr, const char *data,
                    size_t len);
+
+/*
+ * The gossip transport's clock() and observe() (ctx is the struct
+ * srv_peers): every RKGOSSIP carries the sender's hybrid logical clock,
+ * store_clock_next() of s->clock, and the receiver's s->clock observes
+ * it, as on the data links (internal.h), so two nodes that only gossip
+ * keep their clocks together. Main thread (the clock is thread-safe).
+ */
+uint64_t srv_peers_clock(void *ctx);
+void srv_peers_observe(void *ctx, uint64_t hlc);
 
 /*
  * Start a non-blocking TCP connect (TCP_NODELAY) to the cluster port at

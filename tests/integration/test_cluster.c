@@ -4,12 +4,15 @@
  * loopback that find each other by gossip, agree on the ring (SLOTS,
  * SHARDS and NODES cover every slot once, three replicas each), see a
  * kill -9'd node go down and come back; the cluster port refuses a wrong
- * secret; internal commands are unknown on the client port.
+ * secret; internal commands are unknown on the client port. Gossip alone
+ * carries the hybrid logical clock from node to node.
  */
 #include "harness.h"
 
 #include <arpa/inet.h>
+#include <inttypes.h>
 #include <netinet/in.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -605,6 +608,144 @@ START_TEST(three_nodes_gossip)
 }
 END_TEST
 
+/* A cluster port for a new node, not among the n taken ones. */
+static int
+free_cport(const int *taken, int n)
+{
+    int p;
+    int dup;
+
+    do {
+        p = rk_free_port();
+        dup = 0;
+        for (int k = 0; k < n; k++) {
+            dup |= taken[k] == p;
+        }
+    } while (dup);
+    return p;
+}
+
+/* Start node `id` on cluster port cport with the seed list seeds. */
+static struct rk_server *
+start_member(const char *id, int cport, const char *seeds)
+{
+    char cp[16];
+    const char *const args[] = {
+        "--node-id", id, "--cluster-port", cp, "--seeds", seeds,
+        "--cluster-secret", SECRET, "--gossip-interval-ms", "100",
+        "--threads", "1", "--replicas", "3", NULL
+    };
+
+    snprintf(cp, sizeof(cp), "%d", cport);
+    return rk_server_start(args);
+}
+
+/* Wait up to timeout_ms until each of the n nodes has cluster_alive ==
+ * want; 1 when they do. */
+static int
+wait_alive_n(struct rk_server **nodes, int n, int want, long long timeout_ms)
+{
+    long long start = rk_now_ms();
+
+    while (rk_now_ms() - start < timeout_ms) {
+        int ok = 1;
+
+        for (int i = 0; i < n && ok; i++) {
+            ok = cluster_alive(nodes[i]) == want;
+        }
+        if (ok) {
+            return 1;
+        }
+        rk_sleep_ms(100);
+    }
+    return 0;
+}
+
+/* A data link to the cluster port cport, as a peer's worker opens one. */
+static redisContext *
+data_link(int cport)
+{
+    struct timeval tv = { 5, 0 };
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", cport, tv);
+
+    ck_assert_msg(c != NULL && !c->err, "can't connect to cluster port %d",
+                  cport);
+    redisSetTimeout(c, tv);
+    rk_cmd_status(c, "OK", "RKAUTH %s clock-test data", SECRET);
+    return c;
+}
+
+/*
+ * Send the clock `sent` on the data link c (RKDBSIZE, whose reply starts
+ * with the node's clock) and return the clock the node answers with: a
+ * version greater than every one it has issued or seen.
+ */
+static uint64_t
+node_clock(redisContext *c, uint64_t sent)
+{
+    redisReply *r = rk_cmd(c, "RKDBSIZE %" PRIu64, sent);
+    uint64_t v;
+
+    rk_assert_array(r, 2);
+    ck_assert_int_eq(r->element[0]->type, REDIS_REPLY_INTEGER);
+    ck_assert_int_gt(r->element[0]->integer, 0);
+    v = (uint64_t)r->element[0]->integer;
+    freeReplyObject(r);
+    return v;
+}
+
+/*
+ * Two nodes and no client traffic, so nothing but gossip passes between
+ * them: n1's clock is pushed an hour ahead through its data link, and n2's
+ * clock follows within a few gossip rounds (DESIGN.md: every peer message
+ * carries the sender's clock).
+ */
+START_TEST(gossip_carries_clock)
+{
+    const uint64_t hour = (uint64_t)3600 * 1000000 << 12;   /* HLC units */
+    struct rk_server *nodes[2];
+    redisContext *c[2];
+    int cports[2];
+    char seeds[64];
+    uint64_t ahead;
+    uint64_t seen = 0;
+    long long start;
+
+    RK_REQUIRE_RINGKV();
+    cports[0] = free_cport(NULL, 0);
+    cports[1] = free_cport(cports, 1);
+    snprintf(seeds, sizeof(seeds), "127.0.0.1:%d,127.0.0.1:%d", cports[0],
+             cports[1]);
+    nodes[0] = start_member("n1", cports[0], seeds);
+    nodes[1] = start_member("n2", cports[1], seeds);
+    ck_assert_msg(wait_alive_n(nodes, 2, 2, 10000),
+                  "2 nodes did not see each other in 10 s");
+    c[0] = data_link(cports[0]);
+    c[1] = data_link(cports[1]);
+
+    /* Sending 0 moves no clock. */
+    ahead = node_clock(c[0], 0) + hour;
+    ck_assert_uint_lt(node_clock(c[1], 0), ahead);
+    ck_assert_uint_gt(node_clock(c[0], ahead), ahead);
+    start = rk_now_ms();
+    while (rk_now_ms() - start < 5000) {
+        seen = node_clock(c[1], 0);
+        if (seen > ahead) {
+            break;
+        }
+        rk_sleep_ms(100);
+    }
+    ck_assert_msg(seen > ahead, "n2's clock did not follow n1's through "
+                  "gossip in 5 s (%" PRIu64 " <= %" PRIu64 ")", seen, ahead);
+    fprintf(stderr, "cluster: gossip carried the clock in %lld ms\n",
+            rk_now_ms() - start);
+    redisFree(c[0]);
+    redisFree(c[1]);
+    rk_server_stop(nodes[0]);
+    rk_server_stop(nodes[1]);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -613,5 +754,6 @@ main(void)
 
     tcase_add_test(tc, single_node_commands);
     tcase_add_test(tc, three_nodes_gossip);
+    tcase_add_test(tc, gossip_carries_clock);
     return rk_run_suite(s);
 }

@@ -10,7 +10,9 @@
  * loss), crash / resume / restart detection, a partition and its healing,
  * joins and leaves, removal and refutation, phi under regular heartbeats
  * and silence, request failure reports, malformed and mutated messages,
- * and determinism of the message trace.
+ * the hybrid logical clock every message carries (one clock far ahead
+ * pulls every other forward through gossip alone; messages without it are
+ * still merged), and determinism of the message trace.
  */
 #include "gossip.h"
 
@@ -50,6 +52,7 @@ struct node {
     char client_addr[48];
     char zone[16];
     uint64_t received;  /* messages delivered to it */
+    uint64_t hlc;       /* its hybrid logical clock, when net->clocks */
 };
 
 struct net {
@@ -69,6 +72,7 @@ struct net {
     uint64_t self_sends;        /* a node sending to its own address */
     uint64_t unknown_sends;     /* to an address nobody has */
     int n;                      /* nodes in the cluster */
+    int clocks;                 /* nodes started now get clock hooks */
     char *seeds[MAXN];
     struct node nodes[MAXN];
 };
@@ -147,6 +151,26 @@ sim_send(void *ctx, const char *addr, const char *data, size_t len)
     return 0;
 }
 
+/* transport.clock of a node: as store_clock_next(), one past the last. */
+static uint64_t
+sim_clock(void *ctx)
+{
+    struct node *nd = ctx;
+
+    return ++nd->hlc;
+}
+
+/* transport.observe of a node: as store_clock_observe(), never back. */
+static void
+sim_observe(void *ctx, uint64_t hlc)
+{
+    struct node *nd = ctx;
+
+    if (hlc > nd->hlc) {
+        nd->hlc = hlc;
+    }
+}
+
 static void
 node_start(struct net *net, int i, int64_t generation,
            enum gossip_state state, const char *const *seeds, size_t nseeds)
@@ -165,6 +189,10 @@ node_start(struct net *net, int i, int64_t generation,
     o.nseeds = nseeds;
     o.transport.ctx = nd;
     o.transport.send = sim_send;
+    if (net->clocks) {
+        o.transport.clock = sim_clock;
+        o.transport.observe = sim_observe;
+    }
     o.seed = net->gossip_seed;
     nd->g = gossip_create(&o);
     ck_assert_ptr_nonnull(nd->g);
@@ -807,6 +835,53 @@ START_TEST(partition_and_heal)
 }
 END_TEST
 
+/* Whether every running node's clock has reached hlc. */
+static int
+clocks_reached(struct net *net, uint64_t hlc)
+{
+    for (int i = 0; i < net->n; i++) {
+        if (net->nodes[i].running && net->nodes[i].hlc < hlc) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/*
+ * Each message carries its sender's clock and the receiver observes it:
+ * one node far ahead pulls every other past its clock through gossip
+ * alone, also those that only hear it second hand (fanout 2 of 4 peers,
+ * 20% loss), and the clocks stay together afterwards.
+ */
+START_TEST(clocks_follow_gossip)
+{
+    const uint64_t ahead = UINT64_C(1) << 60;
+    struct net net;
+    int64_t start;
+
+    net_init(&net, 5, 77, 78);
+    net.clocks = 1;
+    net_set_loss(&net, 0.2);
+    net_start_all(&net, 5);
+    ck_assert_int_ge(run_until(&net, 10000, converged, 5), 0);
+    ck_assert(!clocks_reached(&net, 1000));
+    net.nodes[3].hlc = ahead;
+    start = net.now;
+    while (!clocks_reached(&net, ahead) && net.now - start < 10000) {
+        net_step(&net);
+    }
+    fprintf(stderr, "gossip: clocks caught up in %lld ms\n",
+            (long long)(net.now - start));
+    ck_assert(clocks_reached(&net, ahead));
+    ck_assert_int_le(net.now - start, 5000);
+    /* node-3 ran ahead once more: the others follow again. */
+    net.nodes[3].hlc += 1000000;
+    net_run(&net, 5000);
+    ck_assert(clocks_reached(&net, ahead + 1000000));
+    net_free(&net);
+}
+END_TEST
+
 /* ---- one node fed by hand --------------------------------------------- */
 
 struct sink {
@@ -875,6 +950,184 @@ heartbeat_from_b(struct gossip *g, int64_t now, uint64_t hb)
     snprintf(hbs, sizeof(hbs), "%llu", (unsigned long long)hb);
     return recv_strs(g, now, 17, argv);
 }
+
+/* A transport that keeps the last message sent, with clock hooks. */
+struct wire {
+    uint64_t next;          /* clock() returns next++ */
+    uint64_t observed;      /* last clock observe() got */
+    uint64_t nobserved;
+    uint64_t sent;
+    size_t argc;            /* of the last message sent */
+    char last_arg[32];      /* its last argument */
+};
+
+static int
+wire_send(void *ctx, const char *addr, const char *data, size_t len)
+{
+    struct wire *w = ctx;
+    struct resp_parser p;
+    const struct rk_slice *last;
+
+    (void)addr;
+    resp_parser_init(&p);
+    ck_assert_int_eq(resp_parse(&p, data, len), RESP_OK);
+    ck_assert_uint_eq(resp_parser_pending(&p), 0);
+    last = &p.argv[p.argc - 1];
+    ck_assert_uint_lt(last->len, sizeof(w->last_arg));
+    memcpy(w->last_arg, last->ptr, last->len);
+    w->last_arg[last->len] = '\0';
+    w->argc = p.argc;
+    w->sent++;
+    resp_parser_deinit(&p);
+    return 0;
+}
+
+static uint64_t
+wire_clock(void *ctx)
+{
+    struct wire *w = ctx;
+
+    return w->next++;
+}
+
+static void
+wire_observe(void *ctx, uint64_t hlc)
+{
+    struct wire *w = ctx;
+
+    w->observed = hlc;
+    w->nobserved++;
+}
+
+/* Node "a" as lone_node() makes it, seeded with "h:9", sending through
+ * w; with the clock hooks when hooks is set. */
+static struct gossip *
+wire_node(struct wire *w, int hooks)
+{
+    static const char *const seeds[] = { "h:9" };
+    struct gossip_options o;
+    struct gossip *g;
+
+    memset(&o, 0, sizeof(o));
+    o.id = "a";
+    o.addr = "h:1";
+    o.client_addr = "c:1";
+    o.state = GOSSIP_UP;
+    o.generation = 100;
+    o.seeds = seeds;
+    o.nseeds = 1;
+    o.transport.ctx = w;
+    o.transport.send = wire_send;
+    if (hooks) {
+        o.transport.clock = wire_clock;
+        o.transport.observe = wire_observe;
+    }
+    g = gossip_create(&o);
+    ck_assert_ptr_nonnull(g);
+    return g;
+}
+
+/* b's heartbeat as g lists it. */
+static uint64_t
+heartbeat_of_b(struct gossip *g)
+{
+    struct gossip_member *v;
+    size_t n;
+    uint64_t hb;
+
+    ck_assert_int_eq(gossip_members(g, &v, &n), RK_OK);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(v[1].id, "b");
+    hb = v[1].heartbeat;
+    free(v);
+    return hb;
+}
+
+/* The clock is the optional last argument: sent when the transport has
+ * one, observed when there is one, checked like every number, and a
+ * message without it (an older sender) still merged. */
+START_TEST(clock_on_the_wire)
+{
+    struct wire w = { .next = 500 };
+    struct gossip *g = wire_node(&w, 1);
+    char hb[24];
+    char clock[32];
+    const char *msg[] = {
+        "RKGOSSIP", "b", "2",
+        "a", "h:1", "c:1", "", "UP", "100", "0",
+        "b", "h:2", "c:2", "z", "UP", "7", hb,
+        clock, "1",
+    };
+    const char *bad[] = {
+        "", "-1", "+1", " 1", "abc", "12x", "1.5", "9223372036854775808",
+        "18446744073709551616",
+    };
+    const char *unaware[] = {
+        "RKGOSSIP", "c", "1", "c", "h:3", "c:3", "", "UP", "7", "1", "42",
+    };
+
+    /* A round: the table (a alone), then the clock. */
+    ck_assert_int_eq(gossip_tick(g, 0), RK_OK);
+    ck_assert_uint_eq(w.sent, 1);
+    ck_assert_uint_eq(w.argc, 3 + 7 + 1);
+    ck_assert_str_eq(w.last_arg, "500");
+
+    /* An older sender's message: merged, nothing observed. */
+    ck_assert_int_eq(heartbeat_from_b(g, 10, 1), RK_OK);
+    ck_assert_uint_eq(w.nobserved, 0);
+    ck_assert_uint_eq(heartbeat_of_b(g), 1);
+
+    /* With a clock: merged and observed. */
+    snprintf(hb, sizeof(hb), "5");
+    snprintf(clock, sizeof(clock), "123456789");
+    ck_assert_int_eq(recv_strs(g, 20, 18, msg), RK_OK);
+    ck_assert_uint_eq(w.nobserved, 1);
+    ck_assert_uint_eq(w.observed, 123456789);
+    ck_assert_uint_eq(heartbeat_of_b(g), 5);
+
+    /* A bad clock or one argument too many refuses the whole message. */
+    snprintf(hb, sizeof(hb), "6");
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(clock, sizeof(clock), "%s", bad[i]);
+        ck_assert_msg(recv_strs(g, 30, 18, msg) == RK_EPROTO, "clock '%s'",
+                      bad[i]);
+    }
+    snprintf(clock, sizeof(clock), "7");
+    ck_assert_int_eq(recv_strs(g, 30, 19, msg), RK_EPROTO);
+    ck_assert_uint_eq(w.nobserved, 1);
+    ck_assert_uint_eq(heartbeat_of_b(g), 5);
+
+    /* The largest clock the wire has. */
+    snprintf(clock, sizeof(clock), "9223372036854775807");
+    ck_assert_int_eq(recv_strs(g, 40, 18, msg), RK_OK);
+    ck_assert_uint_eq(w.observed, (uint64_t)INT64_MAX);
+    ck_assert_uint_eq(heartbeat_of_b(g), 6);
+
+    /* The answer to a sender that does not know a carries a clock too. */
+    ck_assert_int_eq(recv_strs(g, 50, 11, unaware), RK_OK);
+    ck_assert_uint_eq(w.observed, 42);
+    ck_assert_uint_eq(w.sent, 2);
+    ck_assert_uint_eq(w.argc, 3 + 7 * 3 + 1);
+    ck_assert_str_eq(w.last_arg, "501");
+    gossip_destroy(g);
+
+    /* Without the hooks: no clock sent; a received one is checked, then
+     * ignored. */
+    memset(&w, 0, sizeof(w));
+    g = wire_node(&w, 0);
+    ck_assert_int_eq(gossip_tick(g, 0), RK_OK);
+    ck_assert_uint_eq(w.argc, 3 + 7);
+    ck_assert_str_eq(w.last_arg, "1");     /* a's heartbeat */
+    snprintf(hb, sizeof(hb), "5");
+    snprintf(clock, sizeof(clock), "x");
+    ck_assert_int_eq(recv_strs(g, 10, 18, msg), RK_EPROTO);
+    snprintf(clock, sizeof(clock), "123");
+    ck_assert_int_eq(recv_strs(g, 10, 18, msg), RK_OK);
+    ck_assert_uint_eq(heartbeat_of_b(g), 5);
+    ck_assert_uint_eq(w.nobserved, 0);
+    gossip_destroy(g);
+}
+END_TEST
 
 START_TEST(phi_regular_and_silent)
 {
@@ -1325,6 +1578,7 @@ START_TEST(mutated_messages)
     size_t tried = 0;
 
     net_init(&net, 5, 31, 37);
+    net.clocks = 1;     /* mutations hit the clock argument too */
     net_start_all(&net, 5);
     net_run(&net, 5000);
     for (int round = 0; round < 2000; round++) {
@@ -1543,6 +1797,7 @@ main(void)
     tcase_add_test(tn, answers_who_does_not_know_it);
     tcase_add_test(tn, refutes_greater_entries_about_itself);
     tcase_add_test(tn, malformed_messages);
+    tcase_add_test(tn, clock_on_the_wire);
     tcase_add_test(tn, bad_options);
     tcase_add_test(tn, seeds_skip_self_and_known);
     suite_add_tcase(s, tn);
@@ -1554,6 +1809,7 @@ main(void)
     tcase_add_test(tc, join_through_one_seed_and_leave);
     tcase_add_test(tc, crash_resume_restart);
     tcase_add_test(tc, partition_and_heal);
+    tcase_add_test(tc, clocks_follow_gossip);
     tcase_add_test(tc, remove_dead_and_refute_alive);
     tcase_add_test(tc, mutated_messages);
     tcase_add_test(tc, same_seed_same_trace);
