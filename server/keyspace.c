@@ -31,19 +31,40 @@
 
 /* ---- this node's part --------------------------------------------------- */
 
-/* The mask of this node's primary slots; RK_ERR when it owns none. */
-static int
-primary_mask(struct worker *w, uint8_t *mask)
-{
-    int self;
-    const struct ring *ring = coord_ring(w, &self);
+_Static_assert(sizeof(((struct worker *)0)->primary_slots) ==
+               SRV_SCAN_MASK_BYTES, "one bit per slot");
 
-    if (ring == NULL || self < 0) {
-        memset(mask, 0, SRV_SCAN_MASK_BYTES);
-        return RK_ERR;
+/*
+ * The mask of this node's primary slots, or NULL when it owns none. It
+ * points into w and stays valid until the worker's next call.
+ *
+ * Computing it takes a ring lookup per slot, so each worker keeps the
+ * last mask with the topology generation it was computed at and computes
+ * it again only when the generation changed. The generation is read
+ * before coord_ring(), which moves the worker to the topology published
+ * at that generation or a later one: a mask is never kept under a
+ * generation newer than its ring (at worst an older generation names a
+ * newer mask, and the next call computes it again).
+ */
+static const uint8_t *
+primary_mask(struct worker *w)
+{
+    uint64_t gen = atomic_load(&w->srv->topology_gen);
+    const struct ring *ring;
+    int self;
+
+    if (w->primary_valid && w->primary_gen == gen) {
+        return w->primary_slots;
     }
-    srv_scan_primary_mask(ring, self, mask);
-    return RK_OK;
+    w->primary_valid = 0;
+    ring = coord_ring(w, &self);
+    if (ring == NULL || self < 0) {
+        return NULL;
+    }
+    srv_scan_primary_mask(ring, self, w->primary_slots);
+    w->primary_gen = gen;
+    w->primary_valid = 1;
+    return w->primary_slots;
 }
 
 int
@@ -51,10 +72,10 @@ keyspace_local_scan(struct srv *s, struct worker *w, uint64_t cursor,
                     struct srv_scan_opts *o, struct srv_keylist *out,
                     uint64_t *next)
 {
-    uint8_t mask[SRV_SCAN_MASK_BYTES];
+    const uint8_t *mask = primary_mask(w);
 
     *next = 0;
-    if (primary_mask(w, mask) != RK_OK) {
+    if (mask == NULL) {
         return RK_OK;
     }
     o->slots = mask;
@@ -75,13 +96,13 @@ count_emit(void *arg, const char *key, size_t klen)
 int
 keyspace_local_count(struct srv *s, struct worker *w, uint64_t *n)
 {
-    uint8_t mask[SRV_SCAN_MASK_BYTES];
+    const uint8_t *mask = primary_mask(w);
     struct srv_scan_opts o = {
         .type = SRV_SCAN_TYPE_ANY, .count = LLONG_MAX, .slots = mask };
     uint64_t next;
 
     *n = 0;
-    if (primary_mask(w, mask) != RK_OK) {
+    if (mask == NULL) {
         return RK_OK;
     }
     store_commit(s->store, store_last_seq(s->store));

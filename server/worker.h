@@ -85,6 +85,12 @@ struct worker {
     /* Scratch for the kv layer: record buffers reused by every command. */
     struct store_buf *bufs;
     size_t nbufs;
+
+    /* keyspace.c's cache of the slots this node is the primary of, one
+     * bit per slot, as of topology generation primary_gen (srv.h). */
+    uint8_t primary_slots[STORE_SLOTS / 8];
+    uint64_t primary_gen;
+    unsigned primary_valid : 1;     /* primary_slots was computed */
 };
 
 /* Create the worker (its loop and watchers). NULL on failure. */

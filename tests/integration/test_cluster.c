@@ -5,7 +5,8 @@
  * SHARDS and NODES cover every slot once, three replicas each), see a
  * kill -9'd node go down and come back; the cluster port refuses a wrong
  * secret; internal commands are unknown on the client port. Gossip alone
- * carries the hybrid logical clock from node to node.
+ * carries the hybrid logical clock from node to node; cluster-wide
+ * DBSIZE, KEYS and SCAN count every key once after a node joins.
  */
 #include "harness.h"
 
@@ -746,6 +747,111 @@ START_TEST(gossip_carries_clock)
 }
 END_TEST
 
+/* DBSIZE on c must be want, KEYS * must list want distinct keys "k:<i>",
+ * and so must a whole SCAN. */
+static void
+check_keyspace(redisContext *c, int want, const char *who)
+{
+    char *seen = calloc((size_t)want, 1);
+    redisReply *r;
+    char cursor[32] = "0";
+    int nscan = 0;
+
+    ck_assert_ptr_nonnull(seen);
+    rk_cmd_int(c, want, "DBSIZE");
+    r = rk_cmd(c, "KEYS *");
+    rk_assert_array(r, want);
+    for (size_t i = 0; i < r->elements; i++) {
+        int k = atoi(r->element[i]->str + 2);
+
+        ck_assert_msg(k >= 0 && k < want && !seen[k], "%s: KEYS listed %s "
+                      "twice or wrongly", who, r->element[i]->str);
+        seen[k] = 1;
+    }
+    freeReplyObject(r);
+    memset(seen, 0, (size_t)want);
+    do {
+        r = rk_cmd(c, "SCAN %s COUNT 50", cursor);
+        rk_assert_array(r, 2);
+        snprintf(cursor, sizeof(cursor), "%s", r->element[0]->str);
+        for (size_t i = 0; i < r->element[1]->elements; i++) {
+            const char *key = r->element[1]->element[i]->str;
+            int k = atoi(key + 2);
+
+            ck_assert_msg(k >= 0 && k < want, "%s: SCAN gave %s", who, key);
+            nscan += !seen[k];
+            seen[k] = 1;
+        }
+        freeReplyObject(r);
+    } while (strcmp(cursor, "0") != 0);
+    ck_assert_msg(nscan == want, "%s: SCAN found %d of %d keys", who, nscan,
+                  want);
+    free(seen);
+}
+
+/*
+ * Each member answers for the slots it is the primary of, which change
+ * when the ring does: n1 and n2 answer DBSIZE, KEYS and SCAN as a pair
+ * first, then n3 joins and takes part of their slots. Every key, written
+ * to all three afterwards, is still counted and listed once, from every
+ * node (a primary-slot mask kept from the two-node ring counts the keys
+ * of n3's slots twice).
+ */
+START_TEST(keyspace_follows_ring_change)
+{
+    enum { NKEYS = 200 };
+    struct rk_server *nodes[NNODES];
+    redisContext *c[NNODES];
+    int cports[NNODES];
+    char seeds[64];
+    char seed1[32];
+
+    RK_REQUIRE_RINGKV();
+    for (int i = 0; i < NNODES; i++) {
+        cports[i] = free_cport(cports, i);
+    }
+    snprintf(seeds, sizeof(seeds), "127.0.0.1:%d,127.0.0.1:%d", cports[0],
+             cports[1]);
+    snprintf(seed1, sizeof(seed1), "127.0.0.1:%d", cports[0]);
+    nodes[0] = start_member("n1", cports[0], seeds);
+    nodes[1] = start_member("n2", cports[1], seeds);
+    ck_assert_msg(wait_alive_n(nodes, 2, 2, 10000),
+                  "2 nodes did not see each other in 10 s");
+    for (int i = 0; i < 2; i++) {
+        c[i] = rk_connect(nodes[i]);
+        rk_cmd_status(c[i], "OK", "CONSISTENCY WRITE ALL");
+    }
+    for (int i = 0; i < NKEYS; i++) {
+        rk_cmd_status(c[0], "OK", "SET k:%d v", i);
+    }
+    for (int i = 0; i < 2; i++) {
+        check_keyspace(c[i], NKEYS, i == 0 ? "n1 of 2" : "n2 of 2");
+    }
+    rk_cmd_status(c[1], "OK", "FLUSHALL");
+    rk_cmd_int(c[0], 0, "DBSIZE");
+
+    /* n3 joins through n1: every ring now has three members. */
+    nodes[2] = start_member("n3", cports[2], seed1);
+    ck_assert_msg(wait_alive_n(nodes, NNODES, NNODES, 10000),
+                  "n3 did not join in 10 s");
+    c[2] = rk_connect(nodes[2]);
+    rk_cmd_status(c[2], "OK", "CONSISTENCY WRITE ALL");
+    for (int i = 0; i < NKEYS; i++) {
+        rk_cmd_status(c[i % NNODES], "OK", "SET k:%d v", i);
+    }
+    for (int i = 0; i < NNODES; i++) {
+        char who[16];
+
+        snprintf(who, sizeof(who), "n%d of 3", i + 1);
+        check_keyspace(c[i], NKEYS, who);
+    }
+    for (int i = 0; i < NNODES; i++) {
+        redisFree(c[i]);
+        rk_server_stop(nodes[i]);
+    }
+}
+END_TEST
+
 int
 main(void)
 {
@@ -755,5 +861,6 @@ main(void)
     tcase_add_test(tc, single_node_commands);
     tcase_add_test(tc, three_nodes_gossip);
     tcase_add_test(tc, gossip_carries_clock);
+    tcase_add_test(tc, keyspace_follows_ring_change);
     return rk_run_suite(s);
 }
