@@ -821,6 +821,64 @@ START_TEST(iterator_orders_by_slot_then_key)
 }
 END_TEST
 
+/*
+ * Records half in SST files (store_compact() flushes the memtable first)
+ * and half in the memtable, across empty slots: the iterator, which walks
+ * the slot-hashed memtable slot by slot, still returns them all in (slot,
+ * key) order, skipping deleted slots' gaps.
+ */
+START_TEST(iterator_merges_memtable_and_files)
+{
+    char *dir = tmp_dir();
+    struct store *s = open_store(dir, STORE_FSYNC_NO, 1 << 20, 0);
+    struct store_iter *it;
+    struct store_record r;
+    struct rk_slice k;
+    uint16_t slot, prev_slot = 0;
+    char key[16], prev[16] = "";
+    int n = 0;
+
+    for (int i = 0; i < 400; i++) {
+        snprintf(key, sizeof(key), "k%03d", i);
+        if (i == 200) {
+            ck_assert_int_eq(store_commit(s, store_last_seq(s)), RK_OK);
+            store_compact(s);
+        }
+        /* slots 0, 41, 82, ... (every key twice: once per half) */
+        put_str(s, (uint16_t)((i % 200) * 41 % STORE_SLOTS), key,
+                1 + (uint64_t)i, "v");
+    }
+    ck_assert_int_eq(store_commit(s, store_last_seq(s)), RK_OK);
+    it = store_iter_create(s);
+    ck_assert_ptr_nonnull(it);
+    for (store_iter_seek(it, 0, NULL, 0); store_iter_valid(it);
+         store_iter_next(it)) {
+        ck_assert_int_eq(store_iter_get(it, &slot, &k, &r), RK_OK);
+        ck_assert_uint_lt(k.len, sizeof(key));
+        memcpy(key, k.ptr, k.len);
+        key[k.len] = 0;
+        ck_assert_msg(n == 0 || slot > prev_slot ||
+                      (slot == prev_slot && strcmp(key, prev) > 0),
+                      "%u/%s after %u/%s", slot, key, prev_slot, prev);
+        ck_assert_uint_eq(slot % 41, 0);
+        prev_slot = slot;
+        memcpy(prev, key, k.len + 1);
+        n++;
+    }
+    ck_assert_int_eq(n, 400);
+    /* A seek into an empty slot lands on the next one with records. */
+    store_iter_seek(it, 42, NULL, 0);
+    ck_assert(store_iter_valid(it));
+    ck_assert_int_eq(store_iter_get(it, &slot, &k, &r), RK_OK);
+    ck_assert_uint_eq(slot, 82);
+    store_iter_seek(it, 199 * 41 + 1, NULL, 0);
+    ck_assert(!store_iter_valid(it));
+    store_iter_destroy(it);
+    store_close(s);
+    tmp_dir_remove(dir);
+}
+END_TEST
+
 /* ---- FLUSHALL --------------------------------------------------------- */
 
 START_TEST(flush_all_drops_everything)
@@ -1243,6 +1301,7 @@ storage_suite(void)
     tcase_add_test(tc, group_commit_one_write);
     tcase_add_test(tc, tombstone_and_expiry);
     tcase_add_test(tc, iterator_orders_by_slot_then_key);
+    tcase_add_test(tc, iterator_merges_memtable_and_files);
     tcase_add_test(tc, flush_all_drops_everything);
     tcase_add_test(tc, compaction_purges_after_grace);
     tcase_add_test(tc, stripe_locks_no_deadlock);
