@@ -674,49 +674,34 @@ cmd_scan(struct cmd_ctx *x)
     srv_keylist_deinit(&l);
 }
 
-/* RANDOMKEY: a random live key, or nil when there is none. */
+/*
+ * RANDOMKEY: the first live key at or after a random slot (so not uniform
+ * over keys), or nil when there is none; in a cluster over every member
+ * (keyspace.h).
+ */
 void
 cmd_randomkey(struct cmd_ctx *x)
 {
-    struct store_iter *it;
-    int64_t now = srv_mstime();
     uint16_t start = (uint16_t)(((uint64_t)random() ^
                                  (uint64_t)srv_ustime()) % STORE_SLOTS);
-    int wrapped = 0;
+    struct srv_keylist l;
+    uint16_t slot;
+    int rc;
 
-    kv_commit_all(x);
-    it = store_iter_create(x->srv->store);
-    if (it == NULL) {
-        reply_error(x, OOM_ERR);
+    if (coord_active(x->srv)) {
+        keyspace_randomkey(x, start);
         return;
     }
-    /* The first live key at or after a random slot, wrapping around. */
-    store_iter_seek(it, start, NULL, 0);
-    for (;;) {
-        struct store_record rec;
-        struct rk_slice key;
-        uint16_t slot;
-
-        if (!store_iter_valid(it)) {
-            if (wrapped || start == 0) {
-                break;
-            }
-            wrapped = 1;
-            store_iter_seek(it, 0, NULL, 0);
-            continue;
-        }
-        if (store_iter_get(it, &slot, &key, &rec) == RK_OK) {
-            if (wrapped && slot >= start) {
-                break;
-            }
-            if (store_record_live(&rec, now)) {
-                reply_bulk(x, key.ptr, key.len);
-                goto out;
-            }
-        }
-        store_iter_next(it);
+    kv_commit_all(x);
+    srv_keylist_init(&l);
+    rc = srv_scan_first_live(x->srv->store, start, NULL, srv_mstime(), &l,
+                             &slot);
+    if (rc < 0) {
+        reply_error(x, OOM_ERR);
+    } else if (rc == 0) {
+        reply_null(x);
+    } else {
+        reply_bulk(x, l.buf, l.len);
     }
-    reply_null(x);
-out:
-    store_iter_destroy(it);
+    srv_keylist_deinit(&l);
 }

@@ -146,6 +146,37 @@ rkdbsize(struct conn *c, int argc)
     resp_add_int(&c->out, (long long)n);
 }
 
+/* RKRANDOMKEY <clock> <slot>: *3 :clock :slot $key, or :-1 and nil. */
+static void
+rkrandomkey(struct conn *c, int argc, const struct rk_slice *argv)
+{
+    struct srv_keylist l;
+    uint16_t start;
+    uint16_t slot = 0;
+    int rc;
+
+    if (argc != 3 || parse_slot(&argv[2], &start) != RK_OK) {
+        reply_err(c, "ERR bad RKRANDOMKEY");
+        return;
+    }
+    srv_keylist_init(&l);
+    rc = keyspace_local_random(c->w->srv, c->w, start, &l, &slot);
+    if (rc < 0) {
+        reply_err(c, "ERR storage error finding a key");
+    } else {
+        resp_add_array(&c->out, 3);
+        add_clock(c);
+        if (rc == 1) {
+            resp_add_int(&c->out, slot);
+            resp_add_bulk(&c->out, l.buf, l.len);
+        } else {
+            resp_add_int(&c->out, -1);
+            resp_add_null(&c->out);
+        }
+    }
+    srv_keylist_deinit(&l);
+}
+
 /* RKSCAN <clock> <cursor> <count> <type> <pattern or "">. */
 static void
 rkscan(struct conn *c, int argc, const struct rk_slice *argv)
@@ -230,6 +261,8 @@ internal_dispatch(struct conn *c, int argc, const struct rk_slice *argv)
         rkscan(c, argc, argv);
     } else if (name_is(&argv[0], "rkdbsize")) {
         rkdbsize(c, argc);
+    } else if (name_is(&argv[0], "rkrandomkey")) {
+        rkrandomkey(c, argc, argv);
     } else {
         reply_err(c, "ERR unknown internal command");
     }

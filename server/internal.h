@@ -19,7 +19,10 @@
  *   RKDBSIZE <clock>                 *2 :<clock> :<count>
  *   RKSCAN <clock> <cursor> <count> <type> <pattern or "">
  *                                    *3 :<clock> $<next> *<keys>
- *       both over the slots this node is the primary of (keyspace.h)
+ *   RKRANDOMKEY <clock> <slot>       *3 :<clock> :<slot> $<key>
+ *       the first live key at or after slot (wrapping), or :-1 and nil
+ *       all three over the slots this node is the primary of
+ *       (keyspace.h)
  *   RKCMD <clock> <read-level> <write-level> <command> [args...]
  *       run a client's read-modify-write command on this node, the
  *       primary of its key, with those levels (coord.h); the reply is

@@ -110,6 +110,20 @@ keyspace_local_count(struct srv *s, struct worker *w, uint64_t *n)
                          &next);
 }
 
+int
+keyspace_local_random(struct srv *s, struct worker *w, uint16_t start,
+                      struct srv_keylist *out, uint16_t *slot)
+{
+    const uint8_t *mask = primary_mask(w);
+
+    if (mask == NULL) {
+        return 0;
+    }
+    store_commit(s->store, store_last_seq(s->store));
+    return srv_scan_first_live(s->store, start, mask, srv_mstime(), out,
+                               slot);
+}
+
 /* ---- gathering the members' parts -------------------------------------- */
 
 /* What the members answered so far. */
@@ -119,6 +133,9 @@ struct gather {
     uint64_t next;          /* SCAN: the member's next cursor */
     int member;             /* SCAN: the member scanned */
     unsigned members;       /* SCAN: ring size */
+    uint16_t start;         /* RANDOMKEY: the random slot */
+    unsigned best;          /* RANDOMKEY: slots from start to the key in
+                             * keys (STORE_SLOTS: none yet) */
     const char *what;       /* "keys", "scan", "dbsize", "flush" */
 };
 
@@ -177,6 +194,36 @@ merge_count(void *arg, const struct resp_reply *r)
     }
 }
 
+/* Keep key (in slot) if it is nearer after g->start than the one kept. */
+static void
+random_offer(struct gather *g, uint16_t slot, const char *key, size_t klen)
+{
+    unsigned d = (unsigned)(slot + STORE_SLOTS - g->start) % STORE_SLOTS;
+
+    if (d < g->best) {
+        srv_keylist_deinit(&g->keys);
+        srv_keylist_init(&g->keys);
+        if (srv_keylist_add(&g->keys, key, klen) == RK_OK) {
+            g->best = d;
+        }
+    }
+}
+
+/* RKRANDOMKEY answers *3 :clock :slot $key, or :-1 and a nil. */
+static void
+merge_random(void *arg, const struct resp_reply *r)
+{
+    struct gather *g = arg;
+
+    if (r != NULL && r->type == RESP_REPLY_ARRAY && r->n == 3 &&
+        r->elem[1].type == RESP_REPLY_INTEGER &&
+        r->elem[1].integer >= 0 && r->elem[1].integer < STORE_SLOTS &&
+        r->elem[2].type == RESP_REPLY_BULK) {
+        random_offer(g, (uint16_t)r->elem[1].integer, r->elem[2].str.ptr,
+                     r->elem[2].str.len);
+    }
+}
+
 static void
 merge_none(void *arg, const struct resp_reply *r)
 {
@@ -223,6 +270,23 @@ finish_flush(struct cmd_ctx *x, void *arg, unsigned answered, unsigned asked)
 {
     if (!gather_failed(x, arg, answered, asked)) {
         reply_ok(x);
+    }
+}
+
+/*
+ * A key from the members that answered is a random key all the same;
+ * without one, nil would claim an empty cluster that is not known empty.
+ */
+static void
+finish_random(struct cmd_ctx *x, void *arg, unsigned answered,
+              unsigned asked)
+{
+    struct gather *g = arg;
+
+    if (g->best < STORE_SLOTS) {
+        reply_bulk(x, g->keys.buf, g->keys.len);
+    } else if (!gather_failed(x, g, answered, asked)) {
+        reply_null(x);
     }
 }
 
@@ -384,6 +448,41 @@ keyspace_dbsize(struct cmd_ctx *x)
         return;
     }
     coord_fanout(x, -1, 1, argv, merge_count, finish_count, g, gather_free);
+}
+
+void
+keyspace_randomkey(struct cmd_ctx *x, uint16_t start)
+{
+    struct gather *g = gather_new("randomkey");
+    struct srv_keylist mine;
+    struct rk_slice argv[2];
+    char text[8];
+    uint16_t slot;
+    int rc;
+
+    if (g == NULL) {
+        reply_local_error(x, RK_ENOMEM);
+        return;
+    }
+    g->start = start;
+    g->best = STORE_SLOTS;
+    srv_keylist_init(&mine);
+    rc = keyspace_local_random(x->srv, x->w, start, &mine, &slot);
+    if (rc < 0) {
+        srv_keylist_deinit(&mine);
+        gather_free(g);
+        reply_local_error(x, rc);
+        return;
+    }
+    if (rc == 1) {
+        random_offer(g, slot, mine.buf, mine.len);
+    }
+    srv_keylist_deinit(&mine);
+    snprintf(text, sizeof(text), "%u", (unsigned)start);
+    argv[0] = (struct rk_slice){ "RKRANDOMKEY", 11 };
+    argv[1] = (struct rk_slice){ text, strlen(text) };
+    coord_fanout(x, -1, 2, argv, merge_random, finish_random, g,
+                 gather_free);
 }
 
 void

@@ -316,6 +316,49 @@ srv_scan_primary_mask(const struct ring *ring, int member, uint8_t *mask)
     return n;
 }
 
+int
+srv_scan_first_live(struct store *s, uint16_t start, const uint8_t *slots,
+                    int64_t now_ms, struct srv_keylist *out, uint16_t *slot)
+{
+    struct store_iter *it = store_iter_create(s);
+    int wrapped = 0;
+    int rc = 0;
+
+    if (it == NULL) {
+        return RK_ENOMEM;
+    }
+    store_iter_seek(it, start, NULL, 0);
+    for (;;) {
+        struct store_record rec;
+        struct rk_slice key;
+        uint16_t at;
+
+        if (!store_iter_valid(it)) {
+            if (wrapped || start == 0) {
+                break;
+            }
+            wrapped = 1;
+            store_iter_seek(it, 0, NULL, 0);
+            continue;
+        }
+        if (store_iter_get(it, &at, &key, &rec) == RK_OK) {
+            if (wrapped && at >= start) {
+                break;
+            }
+            if ((slots == NULL || (slots[at / 8] >> (at % 8)) & 1) &&
+                store_record_live(&rec, now_ms)) {
+                rc = srv_keylist_add(out, key.ptr, key.len) == RK_OK
+                         ? 1 : RK_ENOMEM;
+                *slot = at;
+                break;
+            }
+        }
+        store_iter_next(it);
+    }
+    store_iter_destroy(it);
+    return rc;
+}
+
 /* ---- key lists --------------------------------------------------------- */
 
 void

@@ -93,6 +93,17 @@ int srv_scan_step(struct srv_scan *t, struct store *s, uint64_t cursor,
                   const struct srv_scan_opts *o, int64_t now_ms,
                   srv_scan_emit_fn *emit, void *arg, uint64_t *next);
 
+/*
+ * RANDOMKEY's walk over the committed records of s: the first live key
+ * (at now_ms) at or after slot start, wrapping around once, among the
+ * slots set in the mask `slots` (NULL: all). Appends it to out and sets
+ * *slot. Returns 1 when found, 0 when there is none, RK_ENOMEM.
+ */
+struct srv_keylist;
+int srv_scan_first_live(struct store *s, uint16_t start,
+                        const uint8_t *slots, int64_t now_ms,
+                        struct srv_keylist *out, uint16_t *slot);
+
 /* Keys collected for a reply whose length is known only at the end. */
 struct srv_keylist {
     char *buf;                 /* the keys, back to back */

@@ -626,19 +626,27 @@ free_cport(const int *taken, int n)
     return p;
 }
 
-/* Start node `id` on cluster port cport with the seed list seeds. */
+/* Start node `id` on cluster port cport with the seed list seeds, keeping
+ * `replicas` copies of each key. */
 static struct rk_server *
-start_member(const char *id, int cport, const char *seeds)
+start_member_n(const char *id, int cport, const char *seeds,
+               const char *replicas)
 {
     char cp[16];
     const char *const args[] = {
         "--node-id", id, "--cluster-port", cp, "--seeds", seeds,
         "--cluster-secret", SECRET, "--gossip-interval-ms", "100",
-        "--threads", "1", "--replicas", "3", NULL
+        "--threads", "1", "--replicas", replicas, NULL
     };
 
     snprintf(cp, sizeof(cp), "%d", cport);
     return rk_server_start(args);
+}
+
+static struct rk_server *
+start_member(const char *id, int cport, const char *seeds)
+{
+    return start_member_n(id, cport, seeds, "3");
 }
 
 /* Wait up to timeout_ms until each of the n nodes has cluster_alive ==
@@ -852,6 +860,76 @@ START_TEST(keyspace_follows_ring_change)
 }
 END_TEST
 
+/*
+ * One copy of each key (--replicas 1), so most nodes hold none of a given
+ * key: RANDOMKEY through any node still finds the keys of the others, is
+ * always a key that exists, and is nil only for an empty cluster.
+ */
+START_TEST(randomkey_is_cluster_wide)
+{
+    enum { NKEYS = 30 };
+    struct rk_server *nodes[NNODES];
+    redisContext *c[NNODES];
+    int cports[NNODES];
+    char seeds[96];
+    int seen[NKEYS] = { 0 };
+    int distinct = 0;
+
+    RK_REQUIRE_RINGKV();
+    for (int i = 0; i < NNODES; i++) {
+        cports[i] = free_cport(cports, i);
+    }
+    snprintf(seeds, sizeof(seeds), "127.0.0.1:%d,127.0.0.1:%d,127.0.0.1:%d",
+             cports[0], cports[1], cports[2]);
+    for (int i = 0; i < NNODES; i++) {
+        char id[8];
+
+        snprintf(id, sizeof(id), "n%d", i + 1);
+        nodes[i] = start_member_n(id, cports[i], seeds, "1");
+    }
+    ck_assert_msg(wait_alive_n(nodes, NNODES, NNODES, 10000),
+                  "3 nodes did not see each other in 10 s");
+    for (int i = 0; i < NNODES; i++) {
+        c[i] = rk_connect(nodes[i]);
+        rk_cmd_nil(c[i], "RANDOMKEY");
+    }
+    rk_cmd_status(c[0], "OK", "SET rk:only v");
+    for (int i = 0; i < NNODES; i++) {
+        for (int k = 0; k < 5; k++) {
+            rk_cmd_bulk(c[i], "rk:only", "RANDOMKEY");
+        }
+    }
+    rk_cmd_int(c[1], 1, "DEL rk:only");
+    for (int i = 0; i < NKEYS; i++) {
+        rk_cmd_status(c[i % NNODES], "OK", "SET rk:%d v", i);
+    }
+    for (int i = 0; i < NNODES; i++) {
+        for (int k = 0; k < 40; k++) {
+            redisReply *r = rk_cmd(c[i], "RANDOMKEY");
+            int n = -1;
+
+            ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
+            ck_assert_msg(sscanf(r->str, "rk:%d", &n) == 1 && n >= 0 &&
+                          n < NKEYS, "RANDOMKEY answered %s", r->str);
+            distinct += !seen[n];
+            seen[n] = 1;
+            freeReplyObject(r);
+        }
+    }
+    ck_assert_int_gt(distinct, 5);
+    for (int i = 0; i < NKEYS; i++) {
+        rk_cmd_int(c[0], 1, "DEL rk:%d", i);
+    }
+    for (int i = 0; i < NNODES; i++) {
+        rk_cmd_nil(c[i], "RANDOMKEY");
+    }
+    for (int i = 0; i < NNODES; i++) {
+        redisFree(c[i]);
+        rk_server_stop(nodes[i]);
+    }
+}
+END_TEST
+
 int
 main(void)
 {
@@ -862,5 +940,6 @@ main(void)
     tcase_add_test(tc, three_nodes_gossip);
     tcase_add_test(tc, gossip_carries_clock);
     tcase_add_test(tc, keyspace_follows_ring_change);
+    tcase_add_test(tc, randomkey_is_cluster_wide);
     return rk_run_suite(s);
 }
