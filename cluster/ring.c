@@ -12,46 +12,79 @@
  *    the finaliser makes every input bit flip each output bit with
  *    probability about 1/2. Tokens are sorted by (position, member index),
  *    so a collision between two members is kept and broken by id order.
- * 3. Slot s has RING_PROBES fixed positions ring_slot_position(s, k). From
- *    each we walk clockwise over the tokens; the walks are merged by
- *    distance, so members are met in order of their nearest token after
- *    any of the slot's positions. The preference list takes members in
- *    that order, skipping members already taken and, until every zone (or
- *    N zones) holds a replica, members of zones already used; if fewer
- *    zones than N exist, the remaining replicas are the nearest members
- *    not yet taken. Zones never change the primary.
+ * 3. Rank. Slot s has RING_PROBES fixed positions ring_slot_position(s, k).
+ *    From each we walk clockwise over the tokens; the walks are merged by
+ *    distance, so the slot ranks the members by their nearest token after
+ *    any of its positions.
+ * 4. Primary, under load bounds. With S = 16384 slots and n members,
+ *    cap = ceil(S / n * (1 + 1/16)) and floor = floor(S / n * (1 - 1/16))
+ *    (RING_LOAD_SLACK = 16). Slots are placed one at a time in a fixed
+ *    scrambled order (slot_at_turn()); each takes as primary the highest
+ *    ranked member with fewer than cap primaries so far, except that once
+ *    the slots left only just cover what the members below the floor still
+ *    lack, each slot left takes the highest ranked member below the floor.
+ *    So every member ends with floor .. cap primaries.
+ * 5. Replicas: the other members in rank order, first one member of each
+ *    zone not used yet (the primary's zone is used) until every zone (or N
+ *    zones) holds a replica, then the highest ranked members not taken.
+ *    Zones never change the primary.
  *
  * Why several positions per slot (multi-probe consistent hashing, Appleton
  * and O'Reilly 2015). With one position per slot a member owns the arcs
- * in front of its V tokens. Those arcs are gaps between n * V random
- * points, exponentially distributed, so a member's share spreads by
- * 1/sqrt(V) = 6.25% for V = 256: over 40 random member lists the max/min
- * of primary slots averaged 1.21 for 10 members and 1.34 for 50 with
- * evenly spaced slot positions (hashed ones add sampling noise: 1.23 and
- * 1.46). Taking the nearest token over K hashed probes caps the weight of
- * a long arc (a member wins a probe only if it lands just before one of
- * its tokens), so shares stop depending on arc lengths; evenly spaced
- * probes do not help, shifted copies of one pattern keep the arc spread.
- * What is left is the spread of placing 16384 slots one by one,
- * sqrt((n - 1) / 16384): 1.4% for 3 members, 5.5% for 50. K = 8 comes
- * close to that floor (max/min averaged 1.04, 1.06, 1.10, 1.29 for 3, 5,
- * 10, 50 members; the floor is 1.02, 1.04, 1.08, 1.28) at about 5 ms per
- * ring_create() for 50 x 256 tokens; K = 32 gains under 0.02 at 4 times
- * the cost. The price: a member's slots are scattered, not runs of
- * neighbours, so a listing by slot range (CLUSTER SLOTS) has up to one
- * entry per slot.
+ * in front of its V tokens; those arcs are gaps between n * V random
+ * points, so a member's share spreads by 1/sqrt(V) = 6.25% for V = 256.
+ * Taking the nearest token over K hashed probes caps the weight of a long
+ * arc (a member wins a probe only if it lands just before one of its
+ * tokens), so shares stop depending on arc lengths. K = 8 comes close to
+ * the spread left by ranking each slot on its own at about 5 ms per 50 x
+ * 256 tokens; K = 32 gains under 0.02 of max/min at 4 times the cost. The
+ * price: a member's slots are scattered, not runs of neighbours, so a
+ * listing by slot range (CLUSTER SLOTS) has up to one entry per slot.
  *
- * Every member's rank for a slot depends only on the slot and that
- * member's own tokens, so adding a member moves to it only the slots it
- * now wins (about 1/(n+1) of them) and removing one moves only its own
- * slots; without zones, a preference list changes only if the added member
- * enters it or the removed one leaves it. This is also why 1.25 is out of
- * reach for 50 members: a better spread than the floor above needs slots
- * placed in concert (bounded loads, Maglev), and then a membership change
- * moves slots between members that stay.
+ * Why load bounds (consistent hashing with bounded loads, Mirrokni, Thorup
+ * and Zadimoghaddam 2018). If each slot simply took its first ranked
+ * member, counts would spread like a binomial, sqrt((n - 1) / S): 5.5%
+ * for 50 members, so max/min of primaries averages 1.30 and reaches 1.46
+ * over 300 random member lists. Placing slots in concert removes that, and
+ * the bounds keep the concert small: most slots still get their first
+ * ranked member; only those past a member's cap, or needed at the end to
+ * lift a member to the floor, go further down their ranking. A cap alone
+ * is not enough: it bounds the busiest member but not the idlest (with cap
+ * = mean + 2% the worst max/min over 300 lists was still 1.26); the floor
+ * makes max/min <= cap / floor a guarantee (1.137 for 50 members).
  *
- * No global state: the CRC table is constant and ring_create() keeps its
- * scratch space in the call.
+ * Measured (V = 256, N = 3, no zones, 300 random member lists per size),
+ * max/min of slots per member, average / worst:
+ *
+ *    n   primary (no bounds)     primary      any position (unchanged)
+ *    3   1.04 / 1.10             1.04 / 1.10  1.00 / 1.00
+ *    5   1.06 / 1.12             1.06 / 1.12  1.03 / 1.07
+ *   10   1.10 / 1.18             1.09 / 1.13  1.05 / 1.10
+ *   50   1.30 / 1.46             1.14 / 1.14  1.16 / 1.22
+ *
+ * The cost is movement. Adding a member to n moves 1.00 / 1.08 (average /
+ * worst) times 1/(n+1) of the primaries for n <= 10, where the bounds
+ * rarely bite, and 1.09 / 1.25 for n = 50 (1.00 / 1.23 without bounds:
+ * the worst case is mostly the new member's own luck); the newcomer gets
+ * at least 15/16 of its share (the floor). Removing a member moves its own
+ * primaries plus 0 to 3% more for n <= 10 and 9% / 21% more for n = 50.
+ * With N = 3 at n = 50, a list gains a member that stays (one that must
+ * fetch data) in 0.04 / 0.11 times 1/(n+1) of the slots on an add. Other
+ * slacks at n = 50: 1/10 holds max/min at 1.23 and moves 1.03 / 1.16;
+ * 1/20 gives 1.11 and 1.13 / 1.28; none (exact balance) 1.00 and 1.32 /
+ * 1.43. 1/16 keeps well clear of 1.25 at a modest price.
+ *
+ * Replicas are not load-bounded. Each member holds about N times as many
+ * slots as it is primary of, so the spread over any position is already
+ * 1.16 on average and 1.22 at worst for 50 members. Capping it too (tried:
+ * mean + 2%) brought that to 1.11 and 1.20 but made four times as many
+ * lists gain a member that stays on an add, which means moving data, and
+ * the zone rule overrides any bound anyway (a lone member of a zone is in
+ * every list).
+ *
+ * ring_create() takes about 6 ms for 50 x 256 tokens, within 10% of the
+ * time without the bounds. No global state: the CRC table is constant and
+ * ring_create() keeps its scratch space in the call.
  */
 #include "ring.h"
 
@@ -191,6 +224,23 @@ ring_slot_position(uint16_t slot, unsigned probe)
     return mix64(n * SPLITMIX_GAMMA);
 }
 
+/*
+ * Slot that ring_create() places at turn `turn` (< RING_SLOTS): a fixed
+ * bijection on 14 bits, odd multipliers and xorshifts, so the order
+ * scatters the slots and owes nothing to their ring positions.
+ */
+static uint16_t
+slot_at_turn(size_t turn)
+{
+    uint32_t x = (uint32_t)turn;
+
+    x = (x * 0x2f6bu) & (RING_SLOTS - 1);
+    x ^= x >> 7;
+    x = (x * 0x1c55u) & (RING_SLOTS - 1);
+    x ^= x >> 6;
+    return (uint16_t)x;
+}
+
 /* ---- the ring --------------------------------------------------------- */
 
 struct ring {
@@ -222,6 +272,11 @@ struct ring_build {
     uint16_t *order;        /* [nmembers] members in the order met */
     unsigned char *taken;   /* [nmembers] picked for the list */
     unsigned char *zone_used;   /* [nzones] zone holds a pick */
+    uint32_t *load;         /* [nmembers] primaries placed so far */
+    uint32_t cap;           /* most primaries a member may have */
+    uint32_t floor;         /* fewest primaries a member must have */
+    size_t deficit;         /* sum of floor - load over members below */
+    size_t left;            /* slots not placed yet */
 };
 
 static int
@@ -391,23 +446,26 @@ first_token_from(const struct ring_build *b, uint64_t pos)
 /*
  * Walk clockwise from the slot's probes, nearest token first, recording in
  * b->order the members in the order met, until `want` members and
- * `want_zones` zones have been met. Returns how many members were met.
+ * `want_zones` zones have been met and so has a member with fewer than
+ * `limit` primaries; *primary is set to that member's place in b->order.
+ * Returns how many members were met.
  */
 static size_t
 walk_slot(struct ring_build *b, uint16_t slot, size_t want,
-          size_t want_zones)
+          size_t want_zones, uint32_t limit, size_t *primary)
 {
     uint64_t start[RING_PROBES];
     size_t cur[RING_PROBES];
     uint32_t stamp = (uint32_t)slot + 1;
     size_t met = 0;
     size_t zones_met = 0;
+    int found = 0;
 
     for (unsigned k = 0; k < RING_PROBES; k++) {
         start[k] = ring_slot_position(slot, k);
         cur[k] = first_token_from(b, start[k]);
     }
-    while (met < want || zones_met < want_zones) {
+    while (met < want || zones_met < want_zones || !found) {
         unsigned best = 0;
         uint64_t best_dist = b->tokens[cur[0]].pos - start[0];
         uint16_t m;
@@ -427,6 +485,10 @@ walk_slot(struct ring_build *b, uint16_t slot, size_t want,
             continue;
         }
         b->seen[m] = stamp;
+        if (!found && b->load[m] < limit) {
+            found = 1;
+            *primary = met;
+        }
         b->order[met++] = m;
         if (b->zone_seen[b->zone_of[m]] != stamp) {
             b->zone_seen[b->zone_of[m]] = stamp;
@@ -436,20 +498,36 @@ walk_slot(struct ring_build *b, uint16_t slot, size_t want,
     return met;
 }
 
-/* Fill in the preference list of one slot. */
+/*
+ * Place one slot: pick its primary under the load bounds, then its
+ * replicas in rank order under the zone rule.
+ */
 static void
 build_slot(struct ring *r, struct ring_build *b, uint16_t slot)
 {
     size_t n_eff = r->replicas;
     size_t want_zones = n_eff < b->nzones ? n_eff : b->nzones;
-    size_t met = walk_slot(b, slot, n_eff, want_zones);
+    /* Once the slots left only just cover the deficit, they fill it. */
+    uint32_t limit = b->deficit >= b->left ? b->floor : b->cap;
+    size_t first = 0;
+    size_t met = walk_slot(b, slot, n_eff, want_zones, limit, &first);
     uint16_t *out = &r->prefs[(size_t)slot * n_eff];
+    uint16_t primary = b->order[first];
     size_t got = 0;
     size_t zones_used = 0;
 
+    if (b->load[primary] < b->floor) {
+        b->deficit--;
+    }
+    b->load[primary]++;
+    b->left--;
     memset(b->taken, 0, met);
     memset(b->zone_used, 0, b->nzones);
-    /* First one member per zone, nearest first, until N or all zones. */
+    b->taken[first] = 1;
+    b->zone_used[b->zone_of[primary]] = 1;
+    zones_used++;
+    out[got++] = primary;
+    /* Then one member per zone not used, in rank order, until N or all. */
     for (size_t i = 0; i < met && got < n_eff && zones_used < b->nzones;
          i++) {
         uint16_t z = b->zone_of[b->order[i]];
@@ -461,7 +539,7 @@ build_slot(struct ring *r, struct ring_build *b, uint16_t slot)
             out[got++] = b->order[i];
         }
     }
-    /* Then, with every zone used, the nearest members left. */
+    /* Then, with every zone used, the highest ranked members left. */
     for (size_t i = 0; i < met && got < n_eff; i++) {
         if (!b->taken[i]) {
             out[got++] = b->order[i];
@@ -470,7 +548,28 @@ build_slot(struct ring *r, struct ring_build *b, uint16_t slot)
     for (size_t i = 0; i < n_eff; i++) {
         r->any[out[i]]++;
     }
-    r->primary[out[0]]++;
+    r->primary[primary]++;
+}
+
+/* Set the load bounds. Returns RK_OK or RK_ENOMEM. */
+static int
+set_bounds(const struct ring *r, struct ring_build *b)
+{
+    uint64_t n = r->nmembers;
+    uint64_t den = RING_LOAD_SLACK * n;
+
+    b->load = calloc(r->nmembers, sizeof(*b->load));
+    if (b->load == NULL) {
+        return RK_ENOMEM;
+    }
+    /* ceil and floor of RING_SLOTS / n * (1 +- 1 / RING_LOAD_SLACK) */
+    b->cap = (uint32_t)(((uint64_t)RING_SLOTS * (RING_LOAD_SLACK + 1) +
+                         den - 1) / den);
+    b->floor = (uint32_t)((uint64_t)RING_SLOTS * (RING_LOAD_SLACK - 1) /
+                          den);
+    b->deficit = (size_t)b->floor * r->nmembers;
+    b->left = RING_SLOTS;
+    return RK_OK;
 }
 
 static void
@@ -484,6 +583,7 @@ build_free(struct ring_build *b)
     free(b->order);
     free(b->taken);
     free(b->zone_used);
+    free(b->load);
 }
 
 struct ring *
@@ -543,11 +643,12 @@ ring_create(const struct ring_member *members, size_t n, unsigned vnodes,
     }
     if (copy_members(r, sorted, n) != RK_OK ||
         number_zones(r, &b) != RK_OK ||
-        place_tokens(r, &b, vnodes) != RK_OK) {
+        place_tokens(r, &b, vnodes) != RK_OK ||
+        set_bounds(r, &b) != RK_OK) {
         goto out;
     }
-    for (size_t s = 0; s < RING_SLOTS; s++) {
-        build_slot(r, &b, (uint16_t)s);
+    for (size_t i = 0; i < RING_SLOTS; i++) {
+        build_slot(r, &b, slot_at_turn(i));
     }
     ok = 1;
 

@@ -8,11 +8,14 @@
  * A slot's replicas come from a consistent-hash ring built from the
  * membership list alone: every member owns `vnodes` tokens on a 64-bit ring
  * (ring_token()), slot s looks at the ring from RING_PROBES fixed positions
- * (ring_slot_position()), and its preference list is the first N distinct
- * members met walking clockwise from those positions, nearest first,
- * taking members from zones not yet used until every zone holds a replica.
- * With RING_PROBES == 1 this is the plain clockwise walk of DESIGN.md;
- * ring.c explains why several probes balance the ring better.
+ * (ring_slot_position()) and ranks the members in the order met walking
+ * clockwise from those positions, nearest first. Its primary is the
+ * highest ranked member that the load bounds (RING_LOAD_SLACK) allow; the
+ * other replicas follow in rank order, taking members from zones not yet
+ * used until every zone holds a replica. With RING_PROBES == 1 and no
+ * bounds this is the plain clockwise walk of DESIGN.md; ring.c explains
+ * why several probes and the bounds balance the ring better, and what the
+ * bounds cost in slots moved when members join or leave.
  *
  * Every node that builds a ring from the same members (in any order),
  * vnodes and replicas gets the same preference lists.
@@ -35,6 +38,13 @@
 
 /* Fixed ring positions per slot (see ring_slot_position()). */
 #define RING_PROBES 8
+
+/*
+ * Load bound: every member is the primary of at least
+ * floor(RING_SLOTS / n * (1 - 1 / RING_LOAD_SLACK)) and at most
+ * ceil(RING_SLOTS / n * (1 + 1 / RING_LOAD_SLACK)) slots.
+ */
+#define RING_LOAD_SLACK 16
 
 struct ring;
 

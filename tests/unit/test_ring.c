@@ -2,8 +2,10 @@
  * tests/unit/test_ring.c - key to slot mapping, pinned to Redis Cluster's
  * published values; the consistent-hash ring: token and probe hashes
  * pinned to vectors from an independent implementation, pinned preference
- * lists, determinism, zones, balance, movement on membership change,
- * N_eff, consistency levels and bad input.
+ * lists, placement checked against a brute-force reimplementation,
+ * determinism, zones, the load bounds and balance over many random member
+ * lists, movement on membership change, N_eff, consistency levels and bad
+ * input.
  */
 #include <check.h>
 #include <stdio.h>
@@ -14,15 +16,16 @@
 #include "ring.h"
 
 /*
- * Largest max/min of primary slots allowed for n members, in percent.
- * 16384 slots over 50 members is 328 each; any placement that moves only
- * the slots of a member that joins or leaves decides each slot on its own,
- * so counts spread like a binomial (sd 5.5%) and max/min over 50 members
- * averages 1.28 whatever the hashing; 1.25 is out of reach there without
- * giving up minimal movement (see ring.c). A plain one-position ring
- * averages 1.34 to 1.46 at n = 50.
+ * Largest max/min of primary slots allowed, in percent, for 3, 5, 10 and
+ * 50 members, over every random member list tried. The load bounds hold it
+ * at or under (1 + 1/16) / (1 - 1/16) = 1.13 plus rounding (1.14 for 50
+ * members); without them it reaches 1.37 at 50 (see ring.c).
  */
-#define BALANCE_LIMIT(n) ((n) <= 10 ? 125 : 135)
+#define BALANCE_LIMIT 125
+
+/* Random member lists tried per cluster size. */
+#define BALANCE_LISTS 30
+#define MOVE_LISTS 20
 
 static uint16_t
 slot_of(const char *k)
@@ -78,7 +81,7 @@ END_TEST
 
 /* Members "node-00" .. in zones "z0" .. "z<nzones-1>" round robin. */
 struct cluster {
-    char ids[MAX_NODES][16];
+    char ids[MAX_NODES][24];
     char zones[MAX_NODES][8];
     struct ring_member m[MAX_NODES];
     size_t n;
@@ -95,6 +98,41 @@ cluster_init(struct cluster *c, size_t n, unsigned nzones)
                  nzones == 0 ? 0 : (unsigned)(i % nzones));
         c->m[i].id = c->ids[i];
         c->m[i].zone = nzones == 0 ? NULL : c->zones[i];
+    }
+}
+
+/*
+ * Members with ids drawn from a fixed LCG seeded with `seed`, in no zone:
+ * "10.a.b.c:port" (ringkv's default id is bind:port) for even seeds,
+ * "node-<8 hex digits>" for odd ones. Ids are distinct.
+ */
+static void
+cluster_random(struct cluster *c, size_t n, uint32_t seed)
+{
+    uint32_t x = seed * 2654435761u + 1;
+
+    ck_assert_uint_le(n, MAX_NODES);
+    c->n = n;
+    for (size_t i = 0; i < n; i++) {
+        int dup;
+
+        do {
+            x = x * 1103515245u + 12345u;
+            if (seed % 2 == 0) {
+                snprintf(c->ids[i], sizeof(c->ids[i]), "10.%u.%u.%u:%u",
+                         (x >> 24) & 255, (x >> 16) & 255, (x >> 8) & 255,
+                         7000 + (x >> 4) % 64);
+            } else {
+                snprintf(c->ids[i], sizeof(c->ids[i]), "node-%08x",
+                         (unsigned)(x ^ (x >> 13)));
+            }
+            dup = 0;
+            for (size_t j = 0; j < i; j++) {
+                dup |= strcmp(c->ids[i], c->ids[j]) == 0;
+            }
+        } while (dup);
+        c->m[i].id = c->ids[i];
+        c->m[i].zone = NULL;
     }
 }
 
@@ -133,29 +171,94 @@ list_has(const struct ring *r, uint16_t slot, const char *id)
     return 0;
 }
 
+/* Bounds on any member's primary slots in a ring of n members. */
+static size_t
+load_cap(size_t n)
+{
+    return (RING_SLOTS * (RING_LOAD_SLACK + 1) + RING_LOAD_SLACK * n - 1) /
+           (RING_LOAD_SLACK * n);
+}
+
+static size_t
+load_floor(size_t n)
+{
+    return RING_SLOTS * (RING_LOAD_SLACK - 1) / (RING_LOAD_SLACK * n);
+}
+
+/* Smallest and largest slot counts over the members of a ring. */
+struct spread {
+    size_t pmin, pmax;      /* as primary */
+    size_t amin, amax;      /* anywhere in the list */
+};
+
+static void
+ring_spread(const struct ring *r, struct spread *sp)
+{
+    size_t ptotal = 0, atotal = 0;
+
+    sp->pmin = sp->amin = SIZE_MAX;
+    sp->pmax = sp->amax = 0;
+    for (size_t m = 0; m < ring_nmembers(r); m++) {
+        size_t p = ring_slots_owned(r, m, 1);
+        size_t a = ring_slots_owned(r, m, 0);
+
+        sp->pmin = p < sp->pmin ? p : sp->pmin;
+        sp->pmax = p > sp->pmax ? p : sp->pmax;
+        sp->amin = a < sp->amin ? a : sp->amin;
+        sp->amax = a > sp->amax ? a : sp->amax;
+        ptotal += p;
+        atotal += a;
+    }
+    ck_assert_uint_eq(ptotal, RING_SLOTS);
+    ck_assert_uint_eq(atotal, (size_t)ring_replicas(r) * RING_SLOTS);
+}
+
+/* Every member's primaries are within the load bounds. */
+static void
+assert_load_bounds(const struct ring *r)
+{
+    size_t n = ring_nmembers(r);
+
+    for (size_t m = 0; m < n; m++) {
+        size_t p = ring_slots_owned(r, m, 1);
+
+        ck_assert_msg(p >= load_floor(n) && p <= load_cap(n),
+                      "n=%zu member %zu: %zu primaries, bounds %zu..%zu",
+                      n, m, p, load_floor(n), load_cap(n));
+    }
+}
+
+/* Slots whose primary (compared by id) differs between two rings. */
+static size_t
+primaries_moved(const struct ring *a, const struct ring *b)
+{
+    size_t moved = 0;
+
+    for (unsigned s = 0; s < RING_SLOTS; s++) {
+        moved += strcmp(pref_id(a, (uint16_t)s, 0),
+                        pref_id(b, (uint16_t)s, 0)) != 0;
+    }
+    return moved;
+}
+
 /*
- * Preference list of `big` without member `id`, compared with the first
- * entries of the list of `small`: equal when `big` only adds `id`.
+ * Whether the list of `slot` in `after` holds a member, other than
+ * `except` (may be NULL), missing from its list in `before`: one that
+ * would have to fetch the slot's data.
  */
 static int
-list_is_superset_of_prefix(const struct ring *big, const struct ring *small,
-                           uint16_t slot, const char *id)
+list_gains(const struct ring *before, const struct ring *after,
+           uint16_t slot, const char *except)
 {
-    unsigned j = 0;
+    for (unsigned i = 0; i < ring_replicas(after); i++) {
+        const char *id = pref_id(after, slot, i);
 
-    for (unsigned i = 0; i < ring_replicas(big); i++) {
-        const char *b = pref_id(big, slot, i);
-
-        if (strcmp(b, id) == 0) {
-            continue;
+        if ((except == NULL || strcmp(id, except) != 0) &&
+            !list_has(before, slot, id)) {
+            return 1;
         }
-        if (j >= ring_replicas(small) ||
-            strcmp(b, pref_id(small, slot, j)) != 0) {
-            return 0;
-        }
-        j++;
     }
-    return 1;
+    return 0;
 }
 
 static unsigned
@@ -201,68 +304,126 @@ END_TEST
 
 /* ---- placement --------------------------------------------------------- */
 
+/* Pinned lists: slot, V, and the expected list of 3 member indexes. */
+struct pinned {
+    uint16_t slot;
+    unsigned vnodes;
+    uint16_t list[3];
+};
+
 START_TEST(pinned_preference_lists)
 {
-    /* Computed once by the Python reference; catches any hashing change. */
+    /*
+     * Computed once by the Python reference; catches any hashing or
+     * placement change. With V = 256 every slot listed gets its first
+     * ranked member as primary. With V = 4 the arcs are so uneven that
+     * charlie (2) and echo (4) end at the floor, 3072 primaries each:
+     * the last slots placed go to them whatever their rank (16383 ranks
+     * alpha, bravo, charlie; 945 ranks delta, charlie, echo, alpha), and
+     * the replicas follow in rank order under the zone rule (12182 ranks
+     * echo, alpha, delta, bravo, charlie: delta and bravo share zones
+     * already used).
+     */
     static const struct ring_member m[] = {
         {"echo", "z2"}, {"alpha", "z1"}, {"delta", "z1"},
         {"charlie", "z3"}, {"bravo", "z2"},
     };
-    static const struct {
-        uint16_t slot;
-        uint16_t list[3];
-    } v[] = {
-        {0, {1, 2, 0}},
-        {1, {0, 1, 2}},
-        {2515, {3, 2, 1}},
-        {11058, {0, 4, 2}},
-        {12182, {4, 0, 2}},
-        {16383, {3, 2, 1}},
+    static const struct pinned v[] = {
+        {0, 256, {1, 2, 0}},
+        {1, 256, {0, 1, 2}},
+        {2515, 256, {3, 2, 1}},
+        {11058, 256, {0, 4, 2}},
+        {12182, 256, {4, 0, 2}},
+        {16383, 256, {3, 2, 1}},
+        {0, 4, {2, 0, 1}},
+        {12182, 4, {4, 0, 2}},
+        {16383, 4, {2, 0, 1}},
+        {945, 4, {2, 3, 4}},
+        {13409, 4, {4, 0, 2}},
+        {14166, 4, {4, 0, 2}},
+        {15147, 4, {4, 3, 2}},
     };
     static const char *const sorted[] = {
         "alpha", "bravo", "charlie", "delta", "echo",
     };
-    struct ring *r = ring_create(m, 5, 256, 3);
+    struct ring *r256 = ring_create(m, 5, 256, 3);
+    struct ring *r4 = ring_create(m, 5, 4, 3);
 
-    ck_assert_ptr_nonnull(r);
-    ck_assert_uint_eq(ring_replicas(r), 3);
-    ck_assert_uint_eq(ring_nmembers(r), 5);
+    ck_assert_ptr_nonnull(r256);
+    ck_assert_ptr_nonnull(r4);
+    ck_assert_uint_eq(ring_replicas(r256), 3);
+    ck_assert_uint_eq(ring_nmembers(r256), 5);
     for (size_t i = 0; i < 5; i++) {
-        ck_assert_str_eq(ring_member_id(r, i), sorted[i]);
+        ck_assert_str_eq(ring_member_id(r256, i), sorted[i]);
     }
+    ck_assert_uint_eq(ring_slots_owned(r4, 2, 1), 3072);
+    ck_assert_uint_eq(ring_slots_owned(r4, 4, 1), 3072);
     for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+        const struct ring *r = v[i].vnodes == 4 ? r4 : r256;
         const uint16_t *p = ring_preference(r, v[i].slot);
 
         for (int j = 0; j < 3; j++) {
-            ck_assert_msg(p[j] == v[i].list[j], "slot %u pos %d: %u",
-                          v[i].slot, j, p[j]);
+            ck_assert_msg(p[j] == v[i].list[j], "V=%u slot %u pos %d: %u",
+                          v[i].vnodes, v[i].slot, j, p[j]);
         }
     }
-    ring_destroy(r);
+    ring_destroy(r256);
+    ring_destroy(r4);
 }
 END_TEST
 
-START_TEST(walk_matches_brute_force)
+/* Slot placed at turn t: ring.c's bijection on 14 bits, written out. */
+static uint16_t
+slot_at_turn(uint32_t t)
+{
+    uint32_t x = t * 0x2f6bu % 16384;
+
+    x = (x ^ (x >> 7)) * 0x1c55u % 16384;
+    return (uint16_t)(x ^ (x >> 6));
+}
+
+START_TEST(placement_matches_brute_force)
 {
     /*
-     * With N = n and no zones the list is every member ordered by its
-     * nearest token clockwise from any of the slot's positions.
+     * The whole placement done the slow way, from ring.c's description:
+     * rank the members of each slot by their nearest token clockwise from
+     * any of its positions; place the slots in turn (slot_at_turn()),
+     * each taking the first member in rank order below the cap, or below
+     * the floor once the slots left only just cover what members below
+     * the floor still lack. With N = n and no zones the rest of the list
+     * is the other members in rank order. V is small so that both bounds
+     * bite.
      */
-    enum { N = 5, V = 16 };
+    enum { N = 5, V = 4 };
+    static unsigned char placed[RING_SLOTS];
+    size_t load[N] = {0};
+    size_t cap = load_cap(N);
+    size_t floor = load_floor(N);
+    size_t deficit = floor * N;
+    size_t by_cap = 0, by_floor = 0;
     struct cluster c;
     struct ring *r;
 
     cluster_init(&c, N, 0);
     r = ring_create(c.m, N, V, N);
     ck_assert_ptr_nonnull(r);
-    for (unsigned s = 0; s < RING_SLOTS; s += 7) {
+    memset(placed, 0, sizeof(placed));
+    for (uint32_t i = 0; i < RING_SLOTS; i++) {
+        uint16_t s = slot_at_turn(i);
+        const uint16_t *p = ring_preference(r, s);
+        int crunch = deficit >= RING_SLOTS - i;
         uint64_t best[N];
-        const uint16_t *p = ring_preference(r, (uint16_t)s);
+        size_t rank[N];
+        size_t primary = N;
+        size_t j = 1;
 
+        /* The turns place every slot once. */
+        ck_assert(!placed[s]);
+        placed[s] = 1;
         for (size_t m = 0; m < N; m++) {
             best[m] = UINT64_MAX;
             for (unsigned k = 0; k < RING_PROBES; k++) {
-                uint64_t pos = ring_slot_position((uint16_t)s, k);
+                uint64_t pos = ring_slot_position(s, k);
 
                 for (unsigned t = 0; t < V; t++) {
                     uint64_t d = ring_token(ring_member_id(r, m), t) - pos;
@@ -270,11 +431,36 @@ START_TEST(walk_matches_brute_force)
                     best[m] = d < best[m] ? d : best[m];
                 }
             }
+            /* Insertion sort by distance. */
+            rank[m] = m;
+            for (size_t q = m; q > 0 && best[rank[q - 1]] > best[m]; q--) {
+                rank[q] = rank[q - 1];
+                rank[q - 1] = m;
+            }
         }
-        for (size_t i = 1; i < N; i++) {
-            ck_assert_msg(best[p[i - 1]] < best[p[i]], "slot %u", s);
+        for (size_t q = 0; q < N && primary == N; q++) {
+            if (load[rank[q]] < (crunch ? floor : cap)) {
+                primary = rank[q];
+            }
         }
+        ck_assert_msg(p[0] == primary, "slot %u: %u, not %zu", s, p[0],
+                      primary);
+        for (size_t q = 0; q < N; q++) {
+            if (rank[q] != primary) {
+                ck_assert_msg(p[j] == rank[q], "slot %u pos %zu", s, j);
+                j++;
+            }
+        }
+        if (primary != rank[0]) {
+            by_floor += crunch;
+            by_cap += !crunch;
+        }
+        deficit -= load[primary] < floor;
+        load[primary]++;
     }
+    /* Both bounds took slots from a member ranked first. */
+    ck_assert_uint_gt(by_cap, 0);
+    ck_assert_uint_gt(by_floor, 0);
     ring_destroy(r);
 }
 END_TEST
@@ -432,131 +618,180 @@ START_TEST(balance)
 {
     static const size_t sizes[] = {3, 5, 10, 50};
 
-    printf("\nring balance, V=%d, N=3, %d probes per slot\n",
-           RING_DEFAULT_VNODES, RING_PROBES);
-    printf("%4s %8s %8s %7s   %8s %8s %7s\n", "n", "prim.max", "prim.min",
-           "max/min", "any.max", "any.min", "max/min");
+    printf("\nring balance, V=%d, N=3, no zones, %d random member lists "
+           "per size:\nmax/min of slots per member, average and worst\n",
+           RING_DEFAULT_VNODES, BALANCE_LISTS);
+    printf("%4s %9s %9s   %9s %9s\n", "n", "prim.avg", "prim.max",
+           "any.avg", "any.max");
     for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-        struct cluster c;
-        struct ring *r;
-        size_t pmax = 0, pmin = RING_SLOTS, amax = 0, amin = 3 * RING_SLOTS;
-        size_t ptotal = 0, atotal = 0;
+        double psum = 0, pworst = 0, asum = 0, aworst = 0;
+        size_t n = sizes[i];
 
-        cluster_init(&c, sizes[i], 0);
-        r = cluster_ring(&c, 3);
-        for (size_t m = 0; m < c.n; m++) {
-            size_t p = ring_slots_owned(r, m, 1);
-            size_t a = ring_slots_owned(r, m, 0);
+        for (uint32_t l = 0; l < BALANCE_LISTS; l++) {
+            struct cluster c;
+            struct spread sp;
+            struct ring *r;
+            double pr, ar;
 
-            pmax = p > pmax ? p : pmax;
-            pmin = p < pmin ? p : pmin;
-            amax = a > amax ? a : amax;
-            amin = a < amin ? a : amin;
-            ptotal += p;
-            atotal += a;
+            cluster_random(&c, n, l);
+            r = cluster_ring(&c, 3);
+            ring_spread(r, &sp);
+            assert_load_bounds(r);
+            ck_assert_msg(sp.pmax * 100 <= sp.pmin * BALANCE_LIMIT,
+                          "n=%zu list %u: primary max/min %zu/%zu", n, l,
+                          sp.pmax, sp.pmin);
+            pr = (double)sp.pmax / (double)sp.pmin;
+            ar = (double)sp.amax / (double)sp.amin;
+            psum += pr;
+            asum += ar;
+            pworst = pr > pworst ? pr : pworst;
+            aworst = ar > aworst ? ar : aworst;
+            ring_destroy(r);
         }
-        printf("%4zu %8zu %8zu %7.3f   %8zu %8zu %7.3f\n", c.n, pmax, pmin,
-               (double)pmax / (double)pmin, amax, amin,
-               (double)amax / (double)amin);
+        printf("%4zu %9.3f %9.3f   %9.3f %9.3f\n", n, psum / BALANCE_LISTS,
+               pworst, asum / BALANCE_LISTS, aworst);
         fflush(stdout);
-        ck_assert_uint_eq(ptotal, RING_SLOTS);
-        ck_assert_uint_eq(atotal, 3 * RING_SLOTS);
-        ck_assert_msg(pmax * 100 <= pmin * BALANCE_LIMIT(c.n),
-                      "n=%zu primary max/min %zu/%zu", c.n, pmax, pmin);
-        ring_destroy(r);
     }
-    fflush(stdout);
 }
 END_TEST
 
-START_TEST(adding_a_member_moves_only_its_share)
+START_TEST(load_bounds_hold_when_tokens_are_few)
 {
-    static const size_t sizes[] = {3, 5, 10};
+    /* With one to four tokens a member's arcs are wildly uneven. */
+    static const size_t sizes[] = {1, 2, 3, 7, 50, MAX_NODES};
 
     for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
-        size_t n = sizes[i];
-        struct cluster c;
-        struct ring *before;
-        struct ring *after;
-        const char *added;
-        size_t moved = 0;
-        size_t lists = 0;
+        for (unsigned v = 1; v <= 4; v *= 2) {
+            struct cluster c;
+            struct ring *r;
 
-        cluster_init(&c, n + 1, 0);
-        added = c.ids[n];
-        c.n = n;
-        before = cluster_ring(&c, 3);
-        c.n = n + 1;
-        after = cluster_ring(&c, 3);
-        for (unsigned s = 0; s < RING_SLOTS; s++) {
-            uint16_t slot = (uint16_t)s;
-
-            if (strcmp(pref_id(before, slot, 0), pref_id(after, slot, 0))) {
-                /* A slot moves only to the new member. */
-                ck_assert_str_eq(pref_id(after, slot, 0), added);
-                moved++;
-            }
-            if (list_has(after, slot, added)) {
-                lists++;
-            }
-            /* The list only gains the new member (and drops its last). */
-            ck_assert(list_is_superset_of_prefix(after, before, slot,
-                                                 added));
+            cluster_init(&c, sizes[i], 3);
+            r = ring_create(c.m, c.n, v, 3);
+            ck_assert_ptr_nonnull(r);
+            assert_load_bounds(r);
+            ring_destroy(r);
         }
-        printf("add 1 to %2zu: %.4f of primaries moved (1/(n+1) = %.4f), "
-               "%.4f of lists changed\n", n, (double)moved / RING_SLOTS,
-               1.0 / (double)(n + 1), (double)lists / RING_SLOTS);
-        ck_assert_uint_le(moved * 2 * (n + 1), 3 * RING_SLOTS);
-        ck_assert_uint_gt(moved, 0);
-        ring_destroy(before);
-        ring_destroy(after);
     }
-    fflush(stdout);
 }
 END_TEST
 
-START_TEST(removing_a_member_moves_only_its_slots)
+START_TEST(adding_a_member_moves_about_its_share)
 {
-    static const size_t sizes[] = {3, 5, 10};
+    static const size_t sizes[] = {3, 5, 10, 50};
 
+    printf("add 1 to n: slots moved, in units of 1/(n+1) of all slots, "
+           "average and worst of %d lists\n", MOVE_LISTS);
+    printf("%4s %9s %9s %9s %9s %9s %9s\n", "n", "prim.avg", "prim.max",
+           "new.min", "between", "lists.avg", "lists.max");
     for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
         size_t n = sizes[i];
+        double share = (double)RING_SLOTS / (double)(n + 1);
+        size_t msum = 0, mworst = 0, newmin = SIZE_MAX, between = 0;
+        size_t lsum = 0, lworst = 0;
 
-        for (size_t gone = 0; gone < n; gone += 2) {
+        for (uint32_t l = 0; l < MOVE_LISTS; l++) {
             struct cluster c;
             struct ring *before;
             struct ring *after;
-            char id[16];
-            size_t moved = 0;
+            const char *added;
+            size_t moved, got, lists = 0;
 
-            cluster_init(&c, n, 0);
+            cluster_random(&c, n + 1, 1000 + l);
+            added = c.ids[n];
+            c.n = n;
             before = cluster_ring(&c, 3);
-            memcpy(id, c.ids[gone], sizeof(id));
-            cluster_remove(&c, gone);
+            c.n = n + 1;
             after = cluster_ring(&c, 3);
-            ck_assert_int_eq(ring_member_index(after, id), -1);
+            moved = primaries_moved(before, after);
+            got = ring_slots_owned(after,
+                                   (size_t)ring_member_index(after, added),
+                                   1);
             for (unsigned s = 0; s < RING_SLOTS; s++) {
-                uint16_t slot = (uint16_t)s;
-
-                if (strcmp(pref_id(before, slot, 0), id) == 0) {
-                    moved++;
-                } else {
-                    ck_assert_str_eq(pref_id(before, slot, 0),
-                                     pref_id(after, slot, 0));
-                }
-                ck_assert(list_is_superset_of_prefix(before, after, slot,
-                                                     id));
+                lists += list_gains(before, after, (uint16_t)s, added);
             }
-            ck_assert_uint_eq(moved, ring_slots_owned(
-                before, (size_t)ring_member_index(before, id), 1));
-            if (gone == 0) {
-                printf("remove 1 of %2zu: %.4f of primaries moved, all of "
-                       "them its own\n", n, (double)moved / RING_SLOTS);
-                fflush(stdout);
-            }
+            /* At most 1.5 times the new member's share moves... */
+            ck_assert_msg(moved * 2 * (n + 1) <= 3 * RING_SLOTS,
+                          "n=%zu list %u: %zu moved", n, l, moved);
+            /* ...and it gets about its share. */
+            ck_assert_uint_ge(got * 10, 9 * RING_SLOTS / (n + 1));
+            /* Few lists gain a member that stays (it fetches data). */
+            ck_assert_msg(lists * 4 * (n + 1) <= RING_SLOTS,
+                          "n=%zu list %u: %zu lists gain", n, l, lists);
+            msum += moved;
+            mworst = moved > mworst ? moved : mworst;
+            newmin = got < newmin ? got : newmin;
+            between += moved - got;
+            lsum += lists;
+            lworst = lists > lworst ? lists : lworst;
             ring_destroy(before);
             ring_destroy(after);
         }
+        printf("%4zu %9.3f %9.3f %9.3f %9.3f %9.3f %9.3f\n", n,
+               (double)msum / MOVE_LISTS / share, (double)mworst / share,
+               (double)newmin / share,
+               (double)between / MOVE_LISTS / share,
+               (double)lsum / MOVE_LISTS / share, (double)lworst / share);
+        fflush(stdout);
+    }
+}
+END_TEST
+
+START_TEST(removing_a_member_moves_about_its_share)
+{
+    static const size_t sizes[] = {3, 5, 10, 50};
+
+    printf("remove 1 of n: slots moved, in units of the primaries it had, "
+           "average and worst of %d lists\n", MOVE_LISTS);
+    printf("%4s %9s %9s %9s %9s\n", "n", "prim.avg", "prim.max",
+           "lists.avg", "lists.max");
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        size_t n = sizes[i];
+        double msum = 0, mworst = 0, lsum = 0, lworst = 0;
+
+        for (uint32_t l = 0; l < MOVE_LISTS; l++) {
+            struct cluster c;
+            struct ring *before;
+            struct ring *after;
+            size_t gone = (l * 7) % n;
+            char id[sizeof(c.ids[0])];
+            size_t own, moved, lists = 0;
+            double mr, lr;
+
+            cluster_random(&c, n, 2000 + l);
+            before = cluster_ring(&c, 3);
+            memcpy(id, c.ids[gone], sizeof(id));
+            own = ring_slots_owned(
+                before, (size_t)ring_member_index(before, id), 1);
+            cluster_remove(&c, gone);
+            after = cluster_ring(&c, 3);
+            ck_assert_int_eq(ring_member_index(after, id), -1);
+            moved = primaries_moved(before, after);
+            for (unsigned s = 0; s < RING_SLOTS; s++) {
+                uint16_t slot = (uint16_t)s;
+
+                /* Lists that did not hold it and change anyway. */
+                if (!list_has(before, slot, id)) {
+                    lists += list_gains(before, after, slot, NULL);
+                }
+            }
+            /* Its own slots move, and not much more. */
+            ck_assert_uint_ge(moved, own);
+            ck_assert_msg(moved * 2 <= own * 3, "n=%zu list %u: %zu of %zu",
+                          n, l, moved, own);
+            ck_assert_msg(lists * 4 <= own, "n=%zu list %u: %zu lists", n,
+                          l, lists);
+            mr = (double)moved / (double)own;
+            lr = (double)lists / (double)own;
+            msum += mr;
+            lsum += lr;
+            mworst = mr > mworst ? mr : mworst;
+            lworst = lr > lworst ? lr : lworst;
+            ring_destroy(before);
+            ring_destroy(after);
+        }
+        printf("%4zu %9.3f %9.3f %9.3f %9.3f\n", n, msum / MOVE_LISTS,
+               mworst, lsum / MOVE_LISTS, lworst);
+        fflush(stdout);
     }
 }
 END_TEST
@@ -735,7 +970,7 @@ main(void)
     tcase_add_test(tr, token_vectors);
     tcase_add_test(tr, slot_position_vectors);
     tcase_add_test(tr, pinned_preference_lists);
-    tcase_add_test(tr, walk_matches_brute_force);
+    tcase_add_test(tr, placement_matches_brute_force);
     tcase_add_test(tr, same_ring_from_any_order);
     tcase_add_test(tr, distinct_members_per_list);
     tcase_add_test(tr, three_zones_each_hold_a_replica);
@@ -743,8 +978,9 @@ main(void)
     tcase_add_test(tr, lone_member_of_a_zone_holds_every_slot);
     tcase_add_test(tr, more_zones_than_replicas);
     tcase_add_test(tr, balance);
-    tcase_add_test(tr, adding_a_member_moves_only_its_share);
-    tcase_add_test(tr, removing_a_member_moves_only_its_slots);
+    tcase_add_test(tr, load_bounds_hold_when_tokens_are_few);
+    tcase_add_test(tr, adding_a_member_moves_about_its_share);
+    tcase_add_test(tr, removing_a_member_moves_about_its_share);
     tcase_add_test(tr, n_eff_is_min_of_replicas_and_members);
     tcase_add_test(tr, accessors);
     tcase_add_test(tr, members_are_copied);
