@@ -20,6 +20,10 @@
  *
  *   redis-server --bind 127.0.0.1 --port P --save '' --appendonly no &
  *   RINGKV_TEST_REDIS_PORT=P meson test -C build --suite integration
+ *
+ * Implemented by harness_proc.c (ports, spawning, the watchdog, start/stop,
+ * logs, the suite runner) and harness_assert.c (connections, rk_cmd_*,
+ * rk_assert_*, raw sockets, INFO fields).
  */
 #ifndef RK_HARNESS_H
 #define RK_HARNESS_H
