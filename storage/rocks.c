@@ -1,24 +1,8 @@
 /*
- * storage/rocks.c - the store: RocksDB column families, group commit under
- * the fsync policy, stripe locks, iteration and statistics.
- *
- * Write path. store_put() inserts the record into the cache pinned, then
- * appends it to the one shared pending log (struct pending) and takes the
- * next sequence number (both under batch_mu, so log order = sequence
- * order). store_commit(seq) returns at once when committed_seq >= seq;
- * otherwise it takes commit_mu, swaps the pending log for an empty one
- * (under batch_mu, briefly), turns it into one WriteBatch sorted by key
- * with only the last write of each key, and writes that with one
- * rocksdb_write(), synced under STORE_FSYNC_ALWAYS. Threads that append
- * while a write is in flight are all committed by the next one: group
- * commit. A failed batch is kept and written first by the next commit, so
- * nothing is lost or reordered.
- *
- * Why sort: inserting into the memtable's skiplist is most of the cost of a
- * write, and a key-ordered batch lets each insert reuse the previous one's
- * search path (RocksDB keeps that "splice"), where random order searches
- * from the top for every key. Dropping overwritten records of the same
- * batch is safe because only the newest version of a key is ever read.
+ * storage/rocks.c - the store: RocksDB options and column families, open
+ * and close, the everysec thread, reads, stripe locks, maintenance,
+ * iteration and statistics. Writes go through the pending log and the
+ * group commit of commit.c; struct store is in rocks_internal.h.
  *
  * Lock order: stripe locks -> commit_mu -> batch_mu; cache shard locks are
  * innermost and never held while another lock is taken.
@@ -33,7 +17,6 @@
  */
 #include "store.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -58,90 +41,10 @@
 #define STORE_SMALL_WBUF     ((size_t)1 << 20)
 #define STORE_MEMTABLE_BUCKETS 65536             /* >= slots: few collisions */
 #define STORE_MAX_WAL        ((uint64_t)128 << 20)
-#define STORE_KEEP_BATCH     ((size_t)1 << 20)   /* bigger spares are freed */
 #define STORE_KEY_STACK      256
-
-enum store_cf {
-    CF_DEFAULT,   /* required by RocksDB, unused */
-    CF_DATA,      /* records */
-    CF_HINTS,     /* hinted handoff (cluster/) */
-    CF_META,      /* node metadata */
-    CF_COUNT
-};
 
 static const char *const cf_names[CF_COUNT] = {
     "default", "data", "hints", "meta",
-};
-
-/*
- * The writes appended since the last commit, in sequence order: each is
- * [u32 key length][u32 value length][RocksDB key][encoded record].
- */
-struct pending {
-    char *buf;
-    size_t len;
-    size_t cap;
-    size_t count;
-};
-
-/* One write of a pending log, for sorting. */
-struct pending_ref {
-    const char *key;
-    const char *val;
-    uint32_t cf;                     /* CF_DATA, CF_HINTS, ... */
-    uint32_t klen;
-    uint32_t vlen;
-    size_t order;                    /* position in the log */
-};
-
-static void pending_destroy(struct pending *p);
-
-struct store_stripe {
-    _Alignas(64) pthread_mutex_t mu;
-};
-
-struct store {
-    rocksdb_t *db;
-    rocksdb_column_family_handle_t *cf[CF_COUNT];
-    rocksdb_cache_t *block_cache;
-    rocksdb_writeoptions_t *wo_sync;
-    rocksdb_writeoptions_t *wo_nosync;
-    rocksdb_readoptions_t *ro_get;
-    rocksdb_readoptions_t *ro_scan;
-    struct cache *cache;
-    struct store_stripe *stripes;
-    struct store_hint_state *hints;  /* hints.c */
-
-    /* each group on its own cache line: writers, committers, readers */
-    _Alignas(64) pthread_mutex_t batch_mu; /* pending, last_seq writes */
-    struct pending *pending;
-    uint64_t last_seq;               /* __atomic loads outside batch_mu */
-
-    _Alignas(64) pthread_mutex_t commit_mu; /* one RocksDB write at a time */
-    struct pending *spare;           /* empty log swapped for pending */
-    rocksdb_writebatch_t *wb;        /* reused for each commit */
-    struct pending_ref *refs;        /* sort scratch, commit_mu */
-    size_t nrefs;
-    rocksdb_writebatch_t *failed;    /* batch whose write failed, or NULL */
-    uint64_t failed_seq;             /* last sequence in failed */
-    uint64_t committed_seq;          /* __atomic; written under commit_mu */
-
-    _Alignas(64) atomic_int fsync;   /* enum store_fsync */
-    atomic_int unsynced;             /* commits since the last WAL sync */
-    atomic_int last_write_ok;
-    _Atomic uint64_t commits;
-    _Atomic uint64_t committed_puts;
-    _Atomic uint64_t wal_syncs;
-    _Atomic uint64_t last_sync_ms;
-
-    _Alignas(64) pthread_mutex_t err_mu;
-    char last_err[256];
-
-    pthread_mutex_t sync_mu;         /* everysec thread */
-    pthread_cond_t sync_cv;
-    int sync_stop;
-    int sync_started;
-    pthread_t sync_thread;
 };
 
 /*
@@ -466,15 +369,7 @@ store_free(struct store *s)
     if (s->ro_scan != NULL) {
         rocksdb_readoptions_destroy(s->ro_scan);
     }
-    pending_destroy(s->pending);
-    pending_destroy(s->spare);
-    if (s->wb != NULL) {
-        rocksdb_writebatch_destroy(s->wb);
-    }
-    free(s->refs);
-    if (s->failed != NULL) {
-        rocksdb_writebatch_destroy(s->failed);
-    }
+    rocks_commit_deinit(s);
     cache_destroy(s->cache);
     if (s->stripes != NULL) {
         for (i = 0; i < STORE_STRIPES; i++) {
@@ -581,10 +476,7 @@ store_open(const struct store_options *o, struct store **out, char **err)
     s->ro_scan = rocksdb_readoptions_create();
     rocksdb_readoptions_set_fill_cache(s->ro_scan, 0);
     rocksdb_readoptions_set_prefix_same_as_start(s->ro_scan, 1);
-    s->pending = calloc(1, sizeof(*s->pending));
-    s->spare = calloc(1, sizeof(*s->spare));
-    s->wb = rocksdb_writebatch_create();
-    if (s->pending == NULL || s->spare == NULL) {
+    if (rocks_commit_init(s) != RK_OK) {
         goto oom;
     }
     switch (store_hint_state_create(s, &s->hints)) {
@@ -624,275 +516,6 @@ out:
     return rc;
 }
 
-/* ---- commit ----------------------------------------------------------- */
-
-/* ---- pending log ------------------------------------------------------ */
-
-static void
-pending_destroy(struct pending *p)
-{
-    if (p != NULL) {
-        free(p->buf);
-        free(p);
-    }
-}
-
-/* Forget the writes; a buffer grown by a burst is given back. */
-static void
-pending_reset(struct pending *p)
-{
-    p->len = 0;
-    p->count = 0;
-    if (p->cap > STORE_KEEP_BATCH) {
-        free(p->buf);
-        p->buf = NULL;
-        p->cap = 0;
-    }
-}
-
-/* Each write in a log: cf, klen, vlen (uint32_t each), key, value. */
-#define PENDING_HEAD 12
-
-/* Append one write to column family cf. RK_OK or RK_ENOMEM. */
-static int
-pending_add(struct pending *p, uint32_t cf, const char *key, size_t klen,
-            const char *val, size_t vlen)
-{
-    size_t need = PENDING_HEAD + klen + vlen;
-    uint32_t k32 = (uint32_t)klen;
-    uint32_t v32 = (uint32_t)vlen;
-
-    if (p->len + need > p->cap) {
-        size_t cap = p->cap ? p->cap * 2 : 64 * 1024;
-        char *nb;
-        while (cap < p->len + need) {
-            cap *= 2;
-        }
-        nb = realloc(p->buf, cap);
-        if (nb == NULL) {
-            return RK_ENOMEM;
-        }
-        p->buf = nb;
-        p->cap = cap;
-    }
-    memcpy(p->buf + p->len, &cf, 4);
-    memcpy(p->buf + p->len + 4, &k32, 4);
-    memcpy(p->buf + p->len + 8, &v32, 4);
-    memcpy(p->buf + p->len + PENDING_HEAD, key, klen);
-    memcpy(p->buf + p->len + PENDING_HEAD + klen, val, vlen);
-    p->len += need;
-    p->count++;
-    return RK_OK;
-}
-
-/* Append every write of src to dst (src's are newer). Best effort: only
- * used to put a log back after an allocation failure. */
-static void
-pending_append_log(struct pending *dst, struct pending *src)
-{
-    size_t off = 0;
-
-    while (off < src->len) {
-        const char *key = src->buf + off + PENDING_HEAD;
-        uint32_t cf, klen, vlen;
-
-        memcpy(&cf, src->buf + off, 4);
-        memcpy(&klen, src->buf + off + 4, 4);
-        memcpy(&vlen, src->buf + off + 8, 4);
-        (void)pending_add(dst, cf, key, klen, key + klen, vlen);
-        off += PENDING_HEAD + klen + vlen;
-    }
-    pending_reset(src);
-}
-
-static int
-ref_cmp(const void *a, const void *b)
-{
-    const struct pending_ref *x = a;
-    const struct pending_ref *y = b;
-    size_t n = x->klen < y->klen ? x->klen : y->klen;
-    int c;
-
-    if (x->cf != y->cf) {
-        return x->cf < y->cf ? -1 : 1;
-    }
-    c = memcmp(x->key, y->key, n);
-    if (c != 0) {
-        return c;
-    }
-    if (x->klen != y->klen) {
-        return x->klen < y->klen ? -1 : 1;
-    }
-    /* the same key: log order, so the last one is the newest */
-    return x->order < y->order ? -1 : (x->order > y->order ? 1 : 0);
-}
-
-/*
- * Fill s->wb with the writes of log sorted by column family and key,
- * keeping only the last write of each key. RK_OK or RK_ENOMEM. Caller
- * holds commit_mu.
- */
-static int
-build_batch(struct store *s, struct pending *log)
-{
-    size_t off = 0;
-    size_t n = 0;
-
-    if (log->count > s->nrefs) {
-        struct pending_ref *r = realloc(s->refs, log->count * sizeof(*r));
-        if (r == NULL) {
-            return RK_ENOMEM;
-        }
-        s->refs = r;
-        s->nrefs = log->count;
-    }
-    while (off < log->len) {
-        struct pending_ref *r = &s->refs[n];
-        memcpy(&r->cf, log->buf + off, 4);
-        memcpy(&r->klen, log->buf + off + 4, 4);
-        memcpy(&r->vlen, log->buf + off + 8, 4);
-        r->key = log->buf + off + PENDING_HEAD;
-        r->val = r->key + r->klen;
-        r->order = n++;
-        off += PENDING_HEAD + (size_t)r->klen + r->vlen;
-    }
-    qsort(s->refs, n, sizeof(s->refs[0]), ref_cmp);
-    for (size_t i = 0; i < n; i++) {
-        const struct pending_ref *r = &s->refs[i];
-        if (i + 1 < n && r->cf == s->refs[i + 1].cf &&
-            r->klen == s->refs[i + 1].klen &&
-            memcmp(r->key, s->refs[i + 1].key, r->klen) == 0) {
-            continue;   /* overwritten later in this batch */
-        }
-        rocksdb_writebatch_put_cf(s->wb, s->cf[r->cf], r->key, r->klen,
-                                  r->val, r->vlen);
-    }
-    return RK_OK;
-}
-
-/* Bookkeeping after a batch up to seq (n records) reached RocksDB. */
-static void
-commit_done(struct store *s, uint64_t seq, int n, int synced)
-{
-    __atomic_store_n(&s->committed_seq, seq, __ATOMIC_RELEASE);
-    cache_unpin(s->cache, seq);
-    atomic_fetch_add(&s->commits, 1);
-    atomic_fetch_add(&s->committed_puts, (uint64_t)n);
-    if (synced) {
-        atomic_fetch_add(&s->wal_syncs, 1);
-        atomic_store(&s->last_sync_ms, (uint64_t)store_now_ms());
-    } else {
-        atomic_store(&s->unsynced, 1);
-    }
-    atomic_store(&s->last_write_ok, 1);
-}
-
-static int
-write_batch(struct store *s, rocksdb_writebatch_t *wb, int sync)
-{
-    char *rerr = NULL;
-
-    rocksdb_write(s->db, sync ? s->wo_sync : s->wo_nosync, wb, &rerr);
-    if (rerr != NULL) {
-        take_error(s, rerr);
-        atomic_store(&s->last_write_ok, 0);
-        return RK_ERR;
-    }
-    return RK_OK;
-}
-
-/* Write everything appended so far. Caller holds commit_mu. */
-static int
-commit_locked(struct store *s)
-{
-    int sync = atomic_load(&s->fsync) == STORE_FSYNC_ALWAYS;
-    struct pending *log;
-    uint64_t max;
-    int n;
-
-    if (s->failed != NULL) {
-        n = rocksdb_writebatch_count(s->failed);
-        if (write_batch(s, s->failed, sync) != RK_OK) {
-            return RK_ERR;
-        }
-        rocksdb_writebatch_destroy(s->failed);
-        s->failed = NULL;
-        commit_done(s, s->failed_seq, n, sync);
-    }
-    pthread_mutex_lock(&s->batch_mu);
-    log = s->pending;
-    s->pending = s->spare;
-    max = s->last_seq;
-    pthread_mutex_unlock(&s->batch_mu);
-    s->spare = log;
-    if (log->count == 0) {
-        return RK_OK;
-    }
-    n = (int)log->count;
-    if (build_batch(s, log) != RK_OK) {
-        /* Out of memory sorting: keep the log for the next commit. */
-        pthread_mutex_lock(&s->batch_mu);
-        s->spare = s->pending;
-        s->pending = log;
-        pending_append_log(s->pending, s->spare);
-        pthread_mutex_unlock(&s->batch_mu);
-        return RK_ERR;
-    }
-    pending_reset(log);
-    if (write_batch(s, s->wb, sync) != RK_OK) {
-        s->failed = s->wb;
-        s->failed_seq = max;
-        s->wb = rocksdb_writebatch_create();
-        return RK_ERR;
-    }
-    rocksdb_writebatch_clear(s->wb);
-    commit_done(s, max, n, sync);
-    return RK_OK;
-}
-
-/* See store.h. */
-int
-store_commit(struct store *s, uint64_t seq)
-{
-    int rc = RK_OK;
-
-    if (seq <= __atomic_load_n(&s->committed_seq, __ATOMIC_ACQUIRE)) {
-        return RK_OK;
-    }
-    pthread_mutex_lock(&s->commit_mu);
-    if (seq > __atomic_load_n(&s->committed_seq, __ATOMIC_ACQUIRE)) {
-        rc = commit_locked(s);
-    }
-    pthread_mutex_unlock(&s->commit_mu);
-    return rc;
-}
-
-/* See store.h. */
-uint64_t
-store_last_seq(struct store *s)
-{
-    return __atomic_load_n(&s->last_seq, __ATOMIC_ACQUIRE);
-}
-
-/* See store.h. */
-int
-store_sync(struct store *s)
-{
-    char *rerr = NULL;
-
-    atomic_store(&s->unsynced, 0);
-    rocksdb_flush_wal(s->db, 1, &rerr);
-    if (rerr != NULL) {
-        take_error(s, rerr);
-        atomic_store(&s->unsynced, 1);
-        atomic_store(&s->last_write_ok, 0);
-        return RK_ERR;
-    }
-    atomic_fetch_add(&s->wal_syncs, 1);
-    atomic_store(&s->last_sync_ms, (uint64_t)store_now_ms());
-    return RK_OK;
-}
-
 /* See store.h. */
 void
 store_close(struct store *s)
@@ -902,7 +525,7 @@ store_close(struct store *s)
     }
     sync_stop(s);
     pthread_mutex_lock(&s->commit_mu);
-    (void)commit_locked(s);
+    (void)rocks_commit_locked(s);
     pthread_mutex_unlock(&s->commit_mu);
     (void)store_sync(s);
     store_free(s);
@@ -1006,44 +629,6 @@ out:
     return rc;
 }
 
-/* See store.h. */
-int
-store_put(struct store *s, uint16_t slot, const char *key, size_t klen,
-          const struct store_record *rec, uint64_t *seq)
-{
-    uint64_t h = cache_hash(slot, key, klen);
-    struct cache_entry *e;
-    struct rk_slice rkey, enc;
-    uint64_t newer;
-    uint64_t my;
-    int rc;
-
-    assert(klen <= UINT32_MAX - 2);
-    rc = cache_put_begin(s->cache, h, slot, key, klen, rec, &e, &rkey, &enc,
-                         &newer);
-    if (rc < 0) {
-        return rc;
-    }
-    if (rc == 0) {
-        /* an equal or newer version is cached: last write wins */
-        *seq = newer == UINT64_MAX ? store_last_seq(s) : newer;
-        return RK_OK;
-    }
-    pthread_mutex_lock(&s->batch_mu);
-    if (pending_add(s->pending, CF_DATA, rkey.ptr, rkey.len, enc.ptr,
-                    enc.len) != RK_OK) {
-        pthread_mutex_unlock(&s->batch_mu);
-        cache_put_abort(s->cache, e);
-        return RK_ENOMEM;
-    }
-    my = s->last_seq + 1;
-    __atomic_store_n(&s->last_seq, my, __ATOMIC_RELEASE);
-    pthread_mutex_unlock(&s->batch_mu);
-    cache_put_end(s->cache, e, my, &s->committed_seq);
-    *seq = my;
-    return RK_OK;
-}
-
 /* ---- stripe locks ----------------------------------------------------- */
 
 /* See store.h. */
@@ -1132,7 +717,7 @@ store_flush_all_locked(struct store *s)
     int rc;
 
     pthread_mutex_lock(&s->commit_mu);
-    rc = commit_locked(s);
+    rc = rocks_commit_locked(s);
     if (rc != RK_OK) {
         goto out;
     }
@@ -1333,44 +918,6 @@ rocksdb_column_family_handle_t *
 rocks_cf_meta(struct store *s)
 {
     return s->cf[CF_META];
-}
-
-/* See rocks_internal.h. */
-int
-rocks_write(struct store *s, rocksdb_writebatch_t *wb)
-{
-    int sync = atomic_load(&s->fsync) == STORE_FSYNC_ALWAYS;
-
-    if (write_batch(s, wb, sync) != RK_OK) {
-        return RK_ERR;
-    }
-    if (sync) {
-        atomic_fetch_add(&s->wal_syncs, 1);
-        atomic_store(&s->last_sync_ms, (uint64_t)store_now_ms());
-    } else {
-        atomic_store(&s->unsynced, 1);
-    }
-    return RK_OK;
-}
-
-/* See rocks_internal.h. */
-int
-rocks_put_lazy(struct store *s, int hints, const char *key, size_t klen,
-               const char *val, size_t vlen, uint64_t *seq)
-{
-    uint64_t my;
-
-    pthread_mutex_lock(&s->batch_mu);
-    if (pending_add(s->pending, hints ? CF_HINTS : CF_META, key, klen, val,
-                    vlen) != RK_OK) {
-        pthread_mutex_unlock(&s->batch_mu);
-        return RK_ENOMEM;
-    }
-    my = s->last_seq + 1;
-    __atomic_store_n(&s->last_seq, my, __ATOMIC_RELEASE);
-    pthread_mutex_unlock(&s->batch_mu);
-    *seq = my;
-    return RK_OK;
 }
 
 /* See rocks_internal.h. */
