@@ -208,7 +208,7 @@ coord_forward_target(struct cmd_ctx *x, struct kv_op *kop,
     pref = ring_preference(ring, kop->keys[0].slot);
     for (size_t i = 0; i < ring_replicas(ring); i++) {
         if ((int)pref[i] == srv_topology_self(topo) ||
-            !srv_topology_down(topo, pref[i])) {
+            srv_topology_liveness(topo, pref[i]) != GOSSIP_DOWN) {
             target = pref[i];
             break;
         }

@@ -289,14 +289,22 @@ coord_start_reads(struct coord_op *op)
             continue;
         }
         k->rd_init = 1;
+        /* This node first, then the replicas in list order, those the
+         * failure detector does not hold ALIVE (SUSPECT or DOWN) last:
+         * they are asked only when the others cannot make the quorum.
+         * Only the order changes, so nodes need not agree on it. */
         for (unsigned j = 0; j < k->n; j++) {
             if ((int)k->pref[j] == op->self) {
                 k->order[m++] = k->pref[j];
             }
         }
-        for (unsigned j = 0; j < k->n; j++) {
-            if ((int)k->pref[j] != op->self) {
-                k->order[m++] = k->pref[j];
+        for (int late = 0; late <= 1; late++) {
+            for (unsigned j = 0; j < k->n; j++) {
+                if ((int)k->pref[j] != op->self &&
+                    (srv_topology_liveness(op->topo, k->pref[j]) !=
+                     GOSSIP_ALIVE) == late) {
+                    k->order[m++] = k->pref[j];
+                }
             }
         }
         coord_ensure_reads(op, i, 0);

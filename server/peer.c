@@ -658,9 +658,10 @@ struct srv_topology {
     atomic_int refs;
     struct ring *ring;      /* NULL when no member owns slots */
     char **addr;            /* cluster address of ring member i */
-    atomic_uchar *down;     /* ring member i is DOWN to this node's
-                             * failure detector; the one field that
-                             * changes after publication (snapshot()) */
+    atomic_uchar *live;     /* ring member i's enum gossip_liveness to
+                             * this node's failure detector; the one
+                             * field that changes after publication
+                             * (snapshot()) */
     int self;               /* ring index of this node, or -1 */
 };
 
@@ -674,7 +675,7 @@ srv_topology_release(struct srv_topology *t)
             free(t->addr[i]);
         }
         free(t->addr);
-        free(t->down);
+        free(t->live);
         ring_destroy(t->ring);
         free(t);
     }
@@ -718,23 +719,24 @@ srv_topology_self(const struct srv_topology *t)
     return t->self;
 }
 
-int
-srv_topology_down(const struct srv_topology *t, size_t idx)
+enum gossip_liveness
+srv_topology_liveness(const struct srv_topology *t, size_t idx)
 {
-    return atomic_load_explicit(&t->down[idx], memory_order_relaxed);
+    return (enum gossip_liveness)atomic_load_explicit(
+        &t->live[idx], memory_order_relaxed);
 }
 
-/* Copy each member's liveness into t->down (main thread, every tick). */
+/* Copy each member's liveness into t->live (main thread, every tick). */
 static void
-topology_mark_down(struct srv_topology *t, const struct gossip_member *m,
+topology_mark_live(struct srv_topology *t, const struct gossip_member *m,
                    size_t n)
 {
     for (size_t i = 0; t->ring != NULL && i < n; i++) {
         int idx = ring_member_index(t->ring, m[i].id);
 
         if (idx >= 0) {
-            atomic_store_explicit(&t->down[idx],
-                                  m[i].liveness == GOSSIP_DOWN,
+            atomic_store_explicit(&t->live[idx],
+                                  (unsigned char)m[i].liveness,
                                   memory_order_relaxed);
         }
     }
@@ -774,8 +776,8 @@ topology_build(struct srv *s, const struct gossip_member *m, size_t n)
             goto out;
         }
         t->addr = calloc(k, sizeof(*t->addr));
-        t->down = calloc(k, sizeof(*t->down));
-        if (t->addr == NULL || t->down == NULL) {
+        t->live = calloc(k, sizeof(*t->live));    /* GOSSIP_ALIVE */
+        if (t->addr == NULL || t->live == NULL) {
             goto out;
         }
         for (size_t i = 0; i < n; i++) {
@@ -861,7 +863,7 @@ snapshot(struct srv *s, int64_t now)
     }
     /* only this thread replaces s->topology, so it may read it unlocked */
     if (topo != NULL || s->topology != NULL) {
-        topology_mark_down(topo != NULL ? topo : s->topology, m, n);
+        topology_mark_live(topo != NULL ? topo : s->topology, m, n);
     }
     if (!atomic_load(&s->cluster_ready) &&
         membership_known(s, m, n, srv_mstime())) {

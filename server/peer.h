@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "gossip.h"
+
 struct srv;
 struct srv_peers;
 struct gossip_member;
@@ -112,9 +114,11 @@ void srv_topology_ref(struct srv_topology *t);
 const struct ring *srv_topology_ring(const struct srv_topology *t);
 const char *srv_topology_addr(const struct srv_topology *t, size_t idx);
 int srv_topology_self(const struct srv_topology *t);
-/* Whether ring member idx was DOWN to this node's failure detector at the
- * last gossip tick (a hint for routing, not a decision others share). */
-int srv_topology_down(const struct srv_topology *t, size_t idx);
+/* Ring member idx's liveness to this node's failure detector at the last
+ * gossip tick (ALIVE until the first tick): a hint for routing, not a
+ * decision other nodes share. */
+enum gossip_liveness srv_topology_liveness(const struct srv_topology *t,
+                                           size_t idx);
 
 /* A copy of the member snapshot, for workers (CLUSTER, INFO). */
 struct srv_cluster_view {

@@ -1392,7 +1392,8 @@ wait_down(struct cluster *cl, int i, long long timeout_ms)
 /*
  * A dead primary: once the survivors see it DOWN they both forward a
  * key's read-modify-writes to the next replica of its preference list, so
- * concurrent INCRs through both of them still lose nothing.
+ * concurrent INCRs through both of them still lose nothing; and reads no
+ * longer ask it first.
  */
 START_TEST(incr_while_primary_down)
 {
@@ -1457,6 +1458,20 @@ START_TEST(incr_while_primary_down)
     snprintf(want, sizeof(want), "%d", NCONN * PER);
     rk_cmd_bulk(c[0], want, "GET %s", key);
     rk_cmd_bulk(c[1], want, "GET %s", key);
+
+    /* QUORUM reads ask the live replicas first: none goes to n1. */
+    {
+        long long failures = info_ll(cl.node[1], "peer_request_failures");
+
+        for (int i = 0; i < 100; i++) {
+            redisReply *r = timed_cmd(c[0], OP_MAX_MS, "GET pd:other%d", i);
+
+            ck_assert_int_eq(r->type, REDIS_REPLY_NIL);
+            freeReplyObject(r);
+        }
+        ck_assert_int_eq(info_ll(cl.node[1], "peer_request_failures"),
+                         failures);
+    }
     for (int i = 0; i < NCONN; i++) {
         redisFree(c[i]);
     }
