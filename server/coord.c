@@ -712,7 +712,7 @@ op_lock(struct coord_op *op)
         op->nlocks = keylock_unique(op->locks, op->nkeys);
         op->waiter.wake = op_wake;
     }
-    r = keylock_try(op->w->srv->keylocks, op->locks, op->nlocks,
+    r = keylock_try(op->w->srv->keylocks, op->locks, op->nlocks, op->blind,
                     &op->waiter);
     if (r < 0) {
         return RK_ENOMEM;

@@ -1,6 +1,6 @@
 /*
- * server/keylock.c - exclusive key locks for coordinated writes. See
- * keylock.h.
+ * server/keylock.c - key locks for coordinated writes, exclusive or
+ * shared. See keylock.h.
  */
 #include "keylock.h"
 
@@ -15,6 +15,7 @@
 struct keylock_entry {
     struct keylock_entry *next;
     uint64_t h;
+    unsigned shared;            /* shared holders; 0: held exclusively */
     struct keylock_waiter *head;
     struct keylock_waiter *tail;
 };
@@ -127,9 +128,18 @@ sorted_keys(const uint64_t *h, size_t n, uint64_t *stack, uint64_t **out)
     return (long)m;
 }
 
+/* Whether a request (shared or not) must wait for the held key e. A
+ * shared request also waits behind queued writers, so that a stream of
+ * shared holders cannot starve an exclusive one. */
+static int
+conflicts(const struct keylock_entry *e, int shared)
+{
+    return e != NULL && (!shared || e->shared == 0 || e->head != NULL);
+}
+
 int
 keylock_try(struct keylock_table *t, const uint64_t *h, size_t n,
-            struct keylock_waiter *w)
+            int shared, struct keylock_waiter *w)
 {
     uint64_t stack[KEYLOCK_STACK];
     struct keylock_entry *fresh[KEYLOCK_STACK];
@@ -162,7 +172,12 @@ keylock_try(struct keylock_table *t, const uint64_t *h, size_t n,
             }
         }
         for (long i = 0; i < m && busy == NULL; i++) {
-            busy = find(&t->stripe[stripe_of(k[i])], k[i]);
+            struct keylock_entry *e = find(&t->stripe[stripe_of(k[i])],
+                                           k[i]);
+
+            if (conflicts(e, shared)) {
+                busy = e;
+            }
         }
         if (busy != NULL) {
             w->next = NULL;
@@ -176,8 +191,14 @@ keylock_try(struct keylock_table *t, const uint64_t *h, size_t n,
         } else {
             for (long i = 0; i < m; i++) {
                 struct keylock_stripe *st = &t->stripe[stripe_of(k[i])];
+                struct keylock_entry *e = shared ? find(st, k[i]) : NULL;
 
+                if (e != NULL) {
+                    e->shared++;        /* one more shared holder */
+                    continue;
+                }
                 entries[i]->h = k[i];
+                entries[i]->shared = shared ? 1 : 0;
                 entries[i]->next = st->entries;
                 st->entries = entries[i];
                 entries[i] = NULL;      /* now the table's */
@@ -228,7 +249,12 @@ keylock_release(struct keylock_table *t, const uint64_t *h, size_t n)
         for (pp = &st->entries; *pp != NULL; pp = &(*pp)->next) {
             if ((*pp)->h == h[i]) {
                 e = *pp;
-                *pp = e->next;
+                if (e->shared > 1) {
+                    e->shared--;        /* other shared holders remain */
+                    e = NULL;
+                } else {
+                    *pp = e->next;
+                }
                 break;
             }
         }

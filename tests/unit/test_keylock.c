@@ -1,6 +1,6 @@
 /*
- * tests/unit/test_keylock.c - server/keylock.c: all-or-nothing key locks
- * whose waiters are woken, never blocked.
+ * tests/unit/test_keylock.c - server/keylock.c: all-or-nothing key locks,
+ * exclusive or shared, whose waiters are woken, never blocked.
  */
 #include <check.h>
 #include <pthread.h>
@@ -44,10 +44,10 @@ START_TEST(all_or_nothing_and_wake)
     size_t n;
 
     ck_assert_ptr_nonnull(t);
-    ck_assert_int_eq(keylock_try(t, &k1, 1, &a.w), 1);
+    ck_assert_int_eq(keylock_try(t, &k1, 1, 0, &a.w), 1);
     /* k2 is free but k1 is not: nothing is taken, b waits on k1. */
-    ck_assert_int_eq(keylock_try(t, both, 3, &b.w), 0);
-    ck_assert_int_eq(keylock_try(t, &k2, 1, &a.w), 1);
+    ck_assert_int_eq(keylock_try(t, both, 3, 0, &b.w), 0);
+    ck_assert_int_eq(keylock_try(t, &k2, 1, 0, &a.w), 1);
     keylock_release(t, &k2, 1);
     ck_assert_int_eq(b.woken, 0);
     keylock_release(t, &k1, 1);
@@ -55,15 +55,15 @@ START_TEST(all_or_nothing_and_wake)
     memcpy(uniq, both, sizeof(both));
     n = keylock_unique(uniq, 3);
     ck_assert_uint_eq(n, 2);
-    ck_assert_int_eq(keylock_try(t, uniq, n, &b.w), 1);
+    ck_assert_int_eq(keylock_try(t, uniq, n, 0, &b.w), 1);
     /* A waiter that gives up is not woken. */
-    ck_assert_int_eq(keylock_try(t, &k2, 1, &a.w), 0);
+    ck_assert_int_eq(keylock_try(t, &k2, 1, 0, &a.w), 0);
     ck_assert_int_eq(keylock_cancel(t, &k2, 1, &a.w), 1);
     ck_assert_int_eq(keylock_cancel(t, &k2, 1, &a.w), 0);
     keylock_release(t, uniq, n);
     ck_assert_int_eq(a.woken, 0);
     /* Released keys are free again. */
-    ck_assert_int_eq(keylock_try(t, uniq, n, &a.w), 1);
+    ck_assert_int_eq(keylock_try(t, uniq, n, 0, &a.w), 1);
     keylock_release(t, uniq, n);
     keylock_destroy(t);
 }
@@ -99,7 +99,7 @@ race(void *arg)
 
     for (int i = 0; i < r->rounds; i++) {
         atomic_store(&fw.woken, 0);
-        while (keylock_try(r->t, &r->key, 1, &fw.w) != 1) {
+        while (keylock_try(r->t, &r->key, 1, 0, &fw.w) != 1) {
             /* A waiter may be queued again only once it is out of the
              * table: cancelled, or its wake has run. */
             if (!keylock_cancel(r->t, &r->key, 1, &fw.w)) {
@@ -118,6 +118,45 @@ race(void *arg)
     }
     return NULL;
 }
+
+/*
+ * Shared holders (blind writes) overlap; an exclusive request (a
+ * read-modify-write) waits for the last of them, and a shared request
+ * that comes after a queued exclusive one waits behind it.
+ */
+START_TEST(shared_overlap_and_exclusive_waits)
+{
+    struct keylock_table *t = keylock_create();
+    struct waiter a = { .w.wake = on_wake };
+    struct waiter x = { .w.wake = on_wake };
+    struct waiter late = { .w.wake = on_wake };
+    uint64_t k = keylock_hash(3, "hot", 3);
+
+    ck_assert_ptr_nonnull(t);
+    ck_assert_int_eq(keylock_try(t, &k, 1, 1, &a.w), 1);
+    ck_assert_int_eq(keylock_try(t, &k, 1, 1, &a.w), 1);
+    /* Exclusive waits for both shared holders. */
+    ck_assert_int_eq(keylock_try(t, &k, 1, 0, &x.w), 0);
+    /* A shared request now queues behind the exclusive waiter. */
+    ck_assert_int_eq(keylock_try(t, &k, 1, 1, &late.w), 0);
+    keylock_release(t, &k, 1);
+    ck_assert_int_eq(x.woken, 0);
+    keylock_release(t, &k, 1);
+    ck_assert_int_eq(x.woken, 1);
+    ck_assert_int_eq(late.woken, 1);
+    /* Both retry: the exclusive one first, then shared must wait. */
+    ck_assert_int_eq(keylock_try(t, &k, 1, 0, &x.w), 1);
+    ck_assert_int_eq(keylock_try(t, &k, 1, 1, &late.w), 0);
+    keylock_release(t, &k, 1);
+    ck_assert_int_eq(late.woken, 2);
+    ck_assert_int_eq(keylock_try(t, &k, 1, 1, &late.w), 1);
+    keylock_release(t, &k, 1);
+    /* Free again: an exclusive request takes it at once. */
+    ck_assert_int_eq(keylock_try(t, &k, 1, 0, &x.w), 1);
+    keylock_release(t, &k, 1);
+    keylock_destroy(t);
+}
+END_TEST
 
 START_TEST(excludes_across_threads)
 {
@@ -154,6 +193,7 @@ main(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, names_are_stable_and_distinct);
     tcase_add_test(tc, all_or_nothing_and_wake);
+    tcase_add_test(tc, shared_overlap_and_exclusive_waits);
     tcase_add_test(tc, excludes_across_threads);
     suite_add_tcase(s, tc);
     sr = srunner_create(s);
