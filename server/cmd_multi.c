@@ -391,7 +391,10 @@ exec_cluster(struct cmd_ctx *x)
         }
         owner = 1;
     }
-    kv_op_init(&op, x, KV_WRITE, st->keys, st->nkeys, exec_apply, st);
+    /* Not forwarded to the slot's primary: RKCMD carries one command,
+     * and the queue lives on this connection. */
+    kv_op_init(&op, x, KV_WRITE | KV_HERE, st->keys, st->nkeys, exec_apply,
+               st);
     op.arg_free = exec_state_free;
     for (size_t i = 0; i < st->nkeys; i++) {
         st->keys[i].key = st->names[i];

@@ -194,7 +194,7 @@ coord_forward_target(struct cmd_ctx *x, struct kv_op *kop,
     struct link *l;
     int target = -1;
 
-    if (!(kop->flags & KV_WRITE) || (kop->flags & KV_BLIND) ||
+    if (!(kop->flags & KV_WRITE) || (kop->flags & (KV_BLIND | KV_HERE)) ||
         kop->nkeys == 0 || x->no_forward || x->overlay != NULL ||
         x->c->internal || x->c->in_exec || x->c->in_multi || ring == NULL ||
         !atomic_load(&x->srv->rmw_forward)) {

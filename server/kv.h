@@ -46,6 +46,9 @@ struct kv_key {
 
 #define KV_WRITE (1u << 0)     /* apply may write: take the key locks */
 #define KV_BLIND (1u << 1)     /* do not load current records */
+#define KV_HERE  (1u << 2)     /* coordinate on this node: the command
+                                * cannot be sent on as it is (EXEC runs
+                                * a queue this connection holds) */
 
 struct kv_op {
     struct cmd_ctx *x;

@@ -930,6 +930,83 @@ START_TEST(randomkey_is_cluster_wide)
 }
 END_TEST
 
+/*
+ * MULTI/EXEC within one slot through every node, also when the slot's
+ * primary is another node (EXEC is coordinated where the queue is, never
+ * forwarded), and WATCH aborting EXEC after another client's write.
+ */
+START_TEST(transactions_through_any_node)
+{
+    struct rk_server *nodes[NNODES];
+    redisContext *c[NNODES];
+    int cports[NNODES];
+    char seeds[96];
+
+    RK_REQUIRE_RINGKV();
+    for (int i = 0; i < NNODES; i++) {
+        cports[i] = free_cport(cports, i);
+    }
+    snprintf(seeds, sizeof(seeds), "127.0.0.1:%d,127.0.0.1:%d,127.0.0.1:%d",
+             cports[0], cports[1], cports[2]);
+    for (int i = 0; i < NNODES; i++) {
+        char id[8];
+
+        snprintf(id, sizeof(id), "n%d", i + 1);
+        nodes[i] = start_member(id, cports[i], seeds);
+    }
+    ck_assert_msg(wait_alive_n(nodes, NNODES, NNODES, 10000),
+                  "3 nodes did not see each other in 10 s");
+    for (int i = 0; i < NNODES; i++) {
+        c[i] = rk_connect(nodes[i]);
+    }
+    for (int t = 0; t < 12; t++) {
+        redisContext *x = c[t % NNODES];
+        redisReply *r;
+
+        rk_cmd_status(x, "OK", "MULTI");
+        rk_cmd_status(x, "QUEUED", "SET {tx%d}:a v%d", t, t);
+        rk_cmd_status(x, "QUEUED", "INCR {tx%d}:n", t);
+        rk_cmd_status(x, "QUEUED", "GET {tx%d}:a", t);
+        r = rk_cmd(x, "EXEC");
+        rk_assert_array(r, 3);
+        ck_assert_int_eq(r->element[0]->type, REDIS_REPLY_STATUS);
+        ck_assert_int_eq(r->element[1]->type, REDIS_REPLY_INTEGER);
+        ck_assert_int_eq(r->element[1]->integer, 1);
+        ck_assert_int_eq(r->element[2]->type, REDIS_REPLY_STRING);
+        freeReplyObject(r);
+        rk_cmd_int(c[(t + 1) % NNODES], 1, "EXISTS {tx%d}:n", t);
+    }
+    for (int t = 0; t < 6; t++) {
+        redisContext *x = c[t % NNODES];
+        redisContext *other = c[(t + 1) % NNODES];
+        redisReply *r;
+
+        rk_cmd_status(x, "OK", "SET {tw%d}:k 0", t);
+        rk_cmd_status(x, "OK", "WATCH {tw%d}:k", t);
+        rk_cmd_status(other, "OK", "SET {tw%d}:k 100", t);
+        rk_cmd_status(x, "OK", "MULTI");
+        rk_cmd_status(x, "QUEUED", "SET {tw%d}:k 1", t);
+        r = rk_cmd(x, "EXEC");
+        ck_assert_int_eq(r->type, REDIS_REPLY_NIL);
+        freeReplyObject(r);
+        rk_cmd_bulk(x, "100", "GET {tw%d}:k", t);
+        rk_cmd_status(x, "OK", "WATCH {tw%d}:k", t);
+        rk_cmd_status(x, "OK", "MULTI");
+        rk_cmd_status(x, "QUEUED", "SET {tw%d}:k 101", t);
+        r = rk_cmd(x, "EXEC");
+        rk_assert_array(r, 1);
+        freeReplyObject(r);
+        rk_cmd_bulk(other, "101", "GET {tw%d}:k", t);
+    }
+    for (int i = 0; i < NNODES; i++) {
+        redisFree(c[i]);
+    }
+    for (int i = 0; i < NNODES; i++) {
+        rk_server_stop(nodes[i]);
+    }
+}
+END_TEST
+
 int
 main(void)
 {
@@ -941,5 +1018,6 @@ main(void)
     tcase_add_test(tc, gossip_carries_clock);
     tcase_add_test(tc, keyspace_follows_ring_change);
     tcase_add_test(tc, randomkey_is_cluster_wide);
+    tcase_add_test(tc, transactions_through_any_node);
     return rk_run_suite(s);
 }
