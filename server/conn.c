@@ -250,6 +250,9 @@ output_over_limit(struct conn *c)
     long long hard = s->cfg.obuf_hard;
     long long soft = s->cfg.obuf_soft;
 
+    if (c->internal) {
+        return 0;       /* a peer's link, not a normal client */
+    }
     if (hard > 0 && bytes >= (size_t)hard) {
         return 1;
     }
@@ -265,6 +268,16 @@ output_over_limit(struct conn *c)
         c->obuf_soft_since_ms = 0;
     }
     return 0;
+}
+
+/* Close c for passing client-output-buffer-limit. */
+static void
+close_over_output_limit(struct conn *c)
+{
+    atomic_fetch_add(&c->w->stats.obuf_limit_disconnections, 1);
+    fprintf(stderr, "ringkv: closing client %s: output buffer over "
+            "client-output-buffer-limit\n", c->peer);
+    conn_destroy(c);
 }
 
 static void
@@ -363,10 +376,7 @@ conn_read_cb(struct ev_loop *loop, ev_io *io, int revents)
     }
     conn_process_input(c);
     if (output_over_limit(c)) {
-        atomic_fetch_add(&w->stats.obuf_limit_disconnections, 1);
-        fprintf(stderr, "ringkv: closing client %s: output buffer over "
-                "client-output-buffer-limit\n", c->peer);
-        conn_destroy(c);
+        close_over_output_limit(c);
     }
 }
 
@@ -398,6 +408,12 @@ conn_write(struct conn *c)
             continue;
         }
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            /* The client is not reading: replies that came after the read
+             * (a cluster's, from the replicas) are checked here. */
+            if (output_over_limit(c)) {
+                close_over_output_limit(c);
+                return RK_ERR;
+            }
             if (!c->write_watching) {
                 c->write_watching = 1;
                 ev_io_start(w->loop, &c->wio);

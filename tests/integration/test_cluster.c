@@ -1007,6 +1007,66 @@ START_TEST(transactions_through_any_node)
 }
 END_TEST
 
+/*
+ * client-output-buffer-limit holds in a cluster too, where GET replies
+ * arrive from the replicas after the client's commands were read: a
+ * client that sends 200 GETs of 100 KB and never reads is closed.
+ */
+START_TEST(output_limit_with_replicas)
+{
+    enum { VLEN = 100 * 1000, NGETS = 200 };
+    struct rk_server *nodes[NNODES];
+    redisContext *admin;
+    int cports[NNODES];
+    char seeds[96];
+    char *v = malloc(VLEN);
+    redisReply *r;
+    int fd;
+
+    RK_REQUIRE_RINGKV();
+    ck_assert_ptr_nonnull(v);
+    for (int i = 0; i < NNODES; i++) {
+        cports[i] = free_cport(cports, i);
+    }
+    snprintf(seeds, sizeof(seeds), "127.0.0.1:%d,127.0.0.1:%d,127.0.0.1:%d",
+             cports[0], cports[1], cports[2]);
+    for (int i = 0; i < NNODES; i++) {
+        char id[8];
+
+        snprintf(id, sizeof(id), "n%d", i + 1);
+        nodes[i] = start_member(id, cports[i], seeds);
+    }
+    ck_assert_msg(wait_alive_n(nodes, NNODES, NNODES, 10000),
+                  "3 nodes did not see each other in 10 s");
+    admin = rk_connect(nodes[0]);
+    memset(v, 'o', VLEN);
+    r = rk_cmd(admin, "SET ol:big %b", v, (size_t)VLEN);
+    rk_assert_status(r, "OK");
+    freeReplyObject(r);
+    rk_cmd_status(admin, "OK", "CONFIG SET client-output-buffer-limit %s",
+                  "normal 1mb 0 0");
+    fd = rk_raw_connect(nodes[0]);
+    for (int i = 0; i < NGETS; i++) {
+        rk_raw_send_str(fd, "GET ol:big\r\n");
+    }
+    rk_sleep_ms(2000);
+    ck_assert_msg(rk_raw_wait_closed(fd, 10000), "a client over the hard "
+                  "output limit was not closed");
+    close(fd);
+    rk_cmd_bulk(admin, "oo", "GETRANGE ol:big 0 1");
+    r = rk_cmd(admin, "INFO stats");
+    ck_assert_int_eq(r->type, REDIS_REPLY_STRING);
+    ck_assert_ptr_nonnull(strstr(r->str, "client_output_buffer_limit_"
+                                 "disconnections:1\r\n"));
+    freeReplyObject(r);
+    free(v);
+    redisFree(admin);
+    for (int i = 0; i < NNODES; i++) {
+        rk_server_stop(nodes[i]);
+    }
+}
+END_TEST
+
 int
 main(void)
 {
@@ -1019,5 +1079,6 @@ main(void)
     tcase_add_test(tc, keyspace_follows_ring_change);
     tcase_add_test(tc, randomkey_is_cluster_wide);
     tcase_add_test(tc, transactions_through_any_node);
+    tcase_add_test(tc, output_limit_with_replicas);
     return rk_run_suite(s);
 }
