@@ -265,6 +265,12 @@ cmd_call(struct cmd_ctx *x)
     }
 }
 
+void
+cmd_count_failed(struct worker *w, const struct cmd_def *cmd)
+{
+    STAT_ADD(&w->cmdstats[cmd_id(cmd)].failed, 1);
+}
+
 static void
 count_rejected(struct worker *w, const struct cmd_def *cmd)
 {

@@ -95,6 +95,10 @@ size_t cmd_count(void);
  */
 size_t cmd_stats_count(void);
 const struct cmd_def *cmd_stats_def(size_t i);
+/* Count one failed call of cmd (cmd_call() counts those that fail at
+ * once; the coordinator those whose error reply comes later). */
+struct worker;
+void cmd_count_failed(struct worker *w, const struct cmd_def *cmd);
 
 /*
  * Check and run one command for c: lookup, arity, authentication, MULTI

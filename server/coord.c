@@ -327,6 +327,7 @@ timer_cb(struct ev_loop *loop, ev_timer *t, int revents)
         }
         coord_late_ctx(op, &x);
         op->finish(&x, op->arg, op->fan_answered, op->fan_asked);
+        coord_late_done(op, &x);
         op_answer_ok(op);
     }
     for (size_t i = 0; i < op->nkeys; i++) {
@@ -493,6 +494,15 @@ coord_late_ctx(struct coord_op *op, struct cmd_ctx *x)
     x->out = &op->slot->buf;
 }
 
+/* See coord_internal.h. */
+void
+coord_late_done(const struct coord_op *op, const struct cmd_ctx *x)
+{
+    if (x->failed && op->cmd != NULL) {
+        cmd_count_failed(op->w, op->cmd);
+    }
+}
+
 /* The op's client has its answer: commands that waited for it may run. */
 static void
 op_answered(struct coord_op *op)
@@ -520,6 +530,7 @@ op_answer_error(struct coord_op *op, const char *msg)
     coord_late_ctx(op, &x);
     op->slot->buf.len = 0;
     reply_error(&x, msg);
+    coord_late_done(op, &x);
     op_answered(op);
 }
 
@@ -649,6 +660,7 @@ rerun(struct coord_op *op)
     x.slot = op->slot;
     x.resume = op;
     (op->parent != NULL ? op->parent : op->cmd)->fn(&x);
+    coord_late_done(op, &x);
     if (op->phase == PH_READ) {
         /* The handler did not come back to kv_run(): nothing to do. */
         op->phase = PH_DONE;
@@ -824,6 +836,7 @@ coord_op_progress(struct coord_op *op)
 
             coord_late_ctx(op, &x);
             op->finish(&x, op->arg, op->fan_answered, op->fan_asked);
+            coord_late_done(op, &x);
             op_answer_ok(op);
         } else if (op->fan_done == op->fan_asked) {
             op->phase = PH_DONE;

@@ -146,6 +146,15 @@ forward_finish(struct cmd_ctx *x, void *arg, unsigned answered,
     (void)asked;
     if (answered > 0) {
         resp_add_raw(x->out, op->fwd_reply.ptr, op->fwd_reply.len);
+        if (op->fwd_reply.len > 1 && op->fwd_reply.ptr[0] == '-') {
+            /* The primary's error is this command's: count it here too
+             * (errorstats by its code, commandstats as failed). */
+            const char *code = op->fwd_reply.ptr + 1;
+            size_t n = strcspn(code, " \r");
+
+            worker_count_error(x->w, code, n);
+            x->failed = 1;
+        }
     }
 }
 
@@ -169,6 +178,7 @@ coord_forward_fallback(struct coord_op *op)
     op->phase = PH_DONE;
     ev_timer_stop(op->w->loop, &op->timer);
     (op->parent != NULL ? op->parent : op->cmd)->fn(&x);
+    coord_late_done(op, &x);
     if (!x.suspended) {
         conn_slot_done(c, slot);
         if (c->deferred != NULL) {

@@ -140,6 +140,10 @@ struct coord {
  * runs out. Freed by coord_destroy(). */
 struct coord *coord_of(struct worker *w);
 
+/* After a suspended op's late reply went into x (coord_late_ctx()): an
+ * error there counts its command as failed in INFO commandstats. */
+void coord_late_done(const struct coord_op *op, const struct cmd_ctx *x);
+
 /* The worker's reference to the current topology (co's, refreshed when
  * the main thread published a new one); NULL when there is none. */
 struct srv_topology *coord_current_topology(struct worker *w,

@@ -324,6 +324,9 @@ coord_fill_keys(struct coord_op *op, struct kv_op *kop)
         if (ck->rd_init && quorum_read_result(&ck->rd, &k->old, NULL) == 1) {
             k->exists = store_record_live(&k->old, kop->now_ms);
         }
+        if (!(kop->flags & KV_WRITE)) {
+            kv_count_lookup(op->w, k->exists);
+        }
     }
 }
 

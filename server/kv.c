@@ -84,8 +84,8 @@ kv_key_from_arg(struct kv_op *op, size_t i, const struct rk_slice *arg)
     k->slot = ring_key_slot(arg->ptr, arg->len);
 }
 
-static void
-count_lookup(struct worker *w, int hit)
+void
+kv_count_lookup(struct worker *w, int hit)
 {
     atomic_uint_fast64_t *c = hit ? &w->stats.keyspace_hits
                                   : &w->stats.keyspace_misses;
@@ -152,7 +152,7 @@ kv_run(struct kv_op *op)
             }
             k->exists = r == 1 && store_record_live(&k->old, op->now_ms);
             if (!(op->flags & KV_WRITE)) {
-                count_lookup(w, k->exists);
+                kv_count_lookup(w, k->exists);
             }
         }
     }

@@ -114,6 +114,11 @@ struct worker;
 int kv_apply_record(struct worker *w, uint16_t slot, const char *key,
                     size_t klen, const struct store_record *rec);
 
+/* Count a read-only command's key lookup in INFO's keyspace_hits (hit)
+ * or keyspace_misses; the coordinator calls it once the read quorum
+ * decided. */
+void kv_count_lookup(struct worker *w, int hit);
+
 /*
  * Keyspace-wide operations (single node: this store; cluster: every node).
  * kv_flush() deletes everything; kv_commit_all() makes the worker's own
