@@ -21,6 +21,11 @@
  *   redis-server --bind 127.0.0.1 --port P --save '' --appendonly no &
  *   RINGKV_TEST_REDIS_PORT=P meson test -C build --suite integration
  *
+ * With RINGKV_TEST_CLUSTER=1 as well, that server is a node of a ringkv
+ * cluster (test_suites_on_cluster.sh): tests whose keys span slots in one
+ * transaction, or that need one node's semantics, call
+ * RK_REQUIRE_ONE_NODE() and pass trivially there.
+ *
  * Implemented by harness_proc.c (ports, spawning, the watchdog, start/stop,
  * logs, the suite runner) and harness_assert.c (connections, rk_cmd_*,
  * rk_assert_*, raw sockets, INFO fields).
@@ -52,6 +57,22 @@ struct rk_server {
 
 /* 1 when the suites run against an external server (see above). */
 int rk_is_external(void);
+
+/* 1 when that external server is a cluster node (see above). */
+int rk_in_cluster(void);
+
+/*
+ * Skip the rest of the calling test (it passes) when running against a
+ * cluster node: cross-slot transactions (-CROSSSLOT there), one node's
+ * SCAN cursors.
+ */
+#define RK_REQUIRE_ONE_NODE()                                           \
+    do {                                                                \
+        if (rk_in_cluster()) {                                          \
+            fprintf(stderr, "%s: skipped (one node only)\n", __func__); \
+            return;                                                     \
+        }                                                               \
+    } while (0)
 
 /*
  * Skip the rest of the calling test (it passes) when running against an

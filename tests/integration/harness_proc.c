@@ -71,6 +71,14 @@ rk_is_external(void)
     return p != NULL && *p != '\0';
 }
 
+int
+rk_in_cluster(void)
+{
+    const char *p = getenv("RINGKV_TEST_CLUSTER");
+
+    return rk_is_external() && p != NULL && *p != '\0';
+}
+
 static const char *
 server_bin(void)
 {

@@ -52,33 +52,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-port_in_use() {
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
-}
-
-# A base port P with P..P+2 and P+10000..P+10002 all free and below the
-# ephemeral range, where an outgoing connection of any process on the host
-# may hold a port that no listener shows.
-low=32768
-if [ -r /proc/sys/net/ipv4/ip_local_port_range ]; then
-    read -r low _ </proc/sys/net/ipv4/ip_local_port_range
-fi
-span=$((low - 10003 - 10240))
-[ "$span" -gt 100 ] || fail "ephemeral ports start at $low: no room below"
-base=""
-for _ in $(seq 200); do
-    p=$((10240 + (RANDOM * 32768 + RANDOM) % span))
-    ok=1
-    for q in $p $((p + 1)) $((p + 2)) $((p + 10000)) $((p + 10001)) \
-             $((p + 10002)); do
-        port_in_use "$q" && ok=0
-    done
-    if [ "$ok" = 1 ]; then
-        base=$p
-        break
-    fi
-done
-[ -n "$base" ] || fail "no free ports"
+# shellcheck source=ports.sh
+. "$here/ports.sh"
+base=$(rk_cluster_base 3) || fail "no free ports"
 
 # One RESP command to 127.0.0.1:$1; prints a status line or a bulk body.
 query() {

@@ -1,6 +1,8 @@
 /*
  * tests/integration/test_multi.c - MULTI, EXEC, DISCARD, WATCH and UNWATCH
- * against a spawned ringkv-server, byte-exact as Redis 7.0.
+ * against a spawned ringkv-server, byte-exact as Redis 7.0. A transaction's
+ * keys share a {hash tag}, so the suite also runs against a cluster node
+ * (test_suites_on_cluster.sh), where a transaction stays in one slot.
  */
 #include "harness.h"
 
@@ -43,9 +45,9 @@ START_TEST(multi_exec_runs_queued_commands)
     redisReply *r;
 
     rk_cmd_status(c, "OK", "MULTI");
-    rk_cmd_status(c, "QUEUED", "SET rk:m:k 1");
-    rk_cmd_status(c, "QUEUED", "INCR rk:m:k");
-    rk_cmd_status(c, "QUEUED", "GET rk:m:k");
+    rk_cmd_status(c, "QUEUED", "SET {rk:m}:k 1");
+    rk_cmd_status(c, "QUEUED", "INCR {rk:m}:k");
+    rk_cmd_status(c, "QUEUED", "GET {rk:m}:k");
     rk_cmd_status(c, "QUEUED", "PING");
     r = rk_cmd(c, "EXEC");
     rk_assert_array(r, 4);
@@ -54,7 +56,7 @@ START_TEST(multi_exec_runs_queued_commands)
     rk_assert_bulk(r->element[2], "2");
     rk_assert_status(r->element[3], "PONG");
     freeReplyObject(r);
-    rk_cmd_bulk(c, "2", "GET rk:m:k");
+    rk_cmd_bulk(c, "2", "GET {rk:m}:k");
     /* Out of MULTI again. */
     rk_cmd_error(c, "ERR EXEC without MULTI", "EXEC");
 
@@ -73,8 +75,8 @@ START_TEST(multi_exec_raw_bytes)
     struct rk_server *srv = rk_server_start(NULL);
     int fd = rk_raw_connect(srv);
 
-    rk_raw_send_str(fd, "MULTI\r\nSET rk:m:raw 1\r\nGET rk:m:raw\r\n"
-                    "GET rk:m:none\r\nEXEC\r\nMULTI\r\nEXEC\r\n");
+    rk_raw_send_str(fd, "MULTI\r\nSET {rk:m}:raw 1\r\nGET {rk:m}:raw\r\n"
+                    "GET {rk:m}:none\r\nEXEC\r\nMULTI\r\nEXEC\r\n");
     rk_raw_expect(fd, "+OK\r\n+QUEUED\r\n+QUEUED\r\n+QUEUED\r\n"
                   "*3\r\n+OK\r\n$1\r\n1\r\n$-1\r\n+OK\r\n*0\r\n", 5000);
     close(fd);
@@ -88,11 +90,11 @@ START_TEST(error_inside_exec_stays_per_command)
     redisContext *c = rk_connect(srv);
     redisReply *r;
 
-    rk_cmd_status(c, "OK", "SET rk:m:str foo");
+    rk_cmd_status(c, "OK", "SET {rk:m}:str foo");
     rk_cmd_status(c, "OK", "MULTI");
-    rk_cmd_status(c, "QUEUED", "SET rk:m:n 1");
-    rk_cmd_status(c, "QUEUED", "INCR rk:m:str");
-    rk_cmd_status(c, "QUEUED", "INCR rk:m:n");
+    rk_cmd_status(c, "QUEUED", "SET {rk:m}:n 1");
+    rk_cmd_status(c, "QUEUED", "INCR {rk:m}:str");
+    rk_cmd_status(c, "QUEUED", "INCR {rk:m}:n");
     r = rk_cmd(c, "EXEC");
     rk_assert_array(r, 3);
     rk_assert_status(r->element[0], "OK");
@@ -100,8 +102,8 @@ START_TEST(error_inside_exec_stays_per_command)
                     "ERR value is not an integer or out of range");
     rk_assert_int(r->element[2], 2);
     freeReplyObject(r);
-    rk_cmd_bulk(c, "foo", "GET rk:m:str");
-    rk_cmd_bulk(c, "2", "GET rk:m:n");
+    rk_cmd_bulk(c, "foo", "GET {rk:m}:str");
+    rk_cmd_bulk(c, "2", "GET {rk:m}:n");
     redisFree(c);
     rk_server_stop(srv);
 }
@@ -111,18 +113,22 @@ END_TEST
  * keyspace, and FLUSHALL inside it once deadlocked on those locks. */
 START_TEST(flushall_and_keys_inside_exec)
 {
-    struct rk_server *srv = rk_server_start(NULL);
-    redisContext *c = rk_connect(srv);
+    struct rk_server *srv;
+    redisContext *c;
     redisReply *r;
 
-    rk_cmd_status(c, "OK", "SET rk:m:a 1");
-    rk_cmd_status(c, "OK", "WATCH rk:m:a");
+    RK_REQUIRE_ONE_NODE();      /* a cluster refuses them in MULTI */
+    srv = rk_server_start(NULL);
+    c = rk_connect(srv);
+
+    rk_cmd_status(c, "OK", "SET {rk:m}:a 1");
+    rk_cmd_status(c, "OK", "WATCH {rk:m}:a");
     rk_cmd_status(c, "OK", "MULTI");
-    rk_cmd_status(c, "QUEUED", "SET rk:m:b 2");
+    rk_cmd_status(c, "QUEUED", "SET {rk:m}:b 2");
     rk_cmd_status(c, "QUEUED", "DBSIZE");
     rk_cmd_status(c, "QUEUED", "FLUSHALL");
-    rk_cmd_status(c, "QUEUED", "KEYS rk:m:*");
-    rk_cmd_status(c, "QUEUED", "SET rk:m:c 3");
+    rk_cmd_status(c, "QUEUED", "KEYS {rk:m}:*");
+    rk_cmd_status(c, "QUEUED", "SET {rk:m}:c 3");
     rk_cmd_status(c, "QUEUED", "DBSIZE");
     r = rk_cmd(c, "EXEC");
     rk_assert_array(r, 6);
@@ -134,7 +140,7 @@ START_TEST(flushall_and_keys_inside_exec)
     rk_assert_int(r->element[5], 1);
     freeReplyObject(r);
     /* The server still serves this and other clients. */
-    rk_cmd_bulk(c, "3", "GET rk:m:c");
+    rk_cmd_bulk(c, "3", "GET {rk:m}:c");
     redisFree(c);
     c = rk_connect(srv);
     rk_cmd_status(c, "PONG", "PING");
@@ -150,24 +156,24 @@ START_TEST(queueing_error_aborts_exec)
 
     /* Unknown command while queueing. */
     rk_cmd_status(c, "OK", "MULTI");
-    rk_cmd_status(c, "QUEUED", "SET rk:m:a 1");
+    rk_cmd_status(c, "QUEUED", "SET {rk:m}:a 1");
     rk_cmd_error(c, "ERR unknown command 'foo', with args beginning with: ",
                  "foo");
-    rk_cmd_status(c, "QUEUED", "SET rk:m:b 1");
+    rk_cmd_status(c, "QUEUED", "SET {rk:m}:b 1");
     rk_cmd_error(c, "EXECABORT Transaction discarded because of previous "
                  "errors.", "EXEC");
-    rk_cmd_nil(c, "GET rk:m:a");
-    rk_cmd_nil(c, "GET rk:m:b");
+    rk_cmd_nil(c, "GET {rk:m}:a");
+    rk_cmd_nil(c, "GET {rk:m}:b");
     rk_cmd_error(c, "ERR EXEC without MULTI", "EXEC");
 
     /* Wrong arity while queueing. */
     rk_cmd_status(c, "OK", "MULTI");
-    rk_cmd_status(c, "QUEUED", "SET rk:m:a 1");
+    rk_cmd_status(c, "QUEUED", "SET {rk:m}:a 1");
     rk_cmd_error(c, "ERR wrong number of arguments for 'get' command",
                  "GET a b");
     rk_cmd_error(c, "EXECABORT Transaction discarded because of previous "
                  "errors.", "EXEC");
-    rk_cmd_nil(c, "GET rk:m:a");
+    rk_cmd_nil(c, "GET {rk:m}:a");
 
     /* DISCARD after a queueing error is fine. */
     rk_cmd_status(c, "OK", "MULTI");
@@ -187,15 +193,15 @@ START_TEST(nested_multi_and_watch_inside_multi)
     redisReply *r;
 
     rk_cmd_status(c, "OK", "MULTI");
-    rk_cmd_status(c, "QUEUED", "SET rk:m:k 6");
+    rk_cmd_status(c, "QUEUED", "SET {rk:m}:k 6");
     rk_cmd_error(c, "ERR MULTI calls can not be nested", "MULTI");
-    rk_cmd_error(c, "ERR WATCH inside MULTI is not allowed", "WATCH rk:m:k");
+    rk_cmd_error(c, "ERR WATCH inside MULTI is not allowed", "WATCH {rk:m}:k");
     /* Neither error discards the transaction. */
     r = rk_cmd(c, "EXEC");
     rk_assert_array(r, 1);
     rk_assert_status(r->element[0], "OK");
     freeReplyObject(r);
-    rk_cmd_bulk(c, "6", "GET rk:m:k");
+    rk_cmd_bulk(c, "6", "GET {rk:m}:k");
     redisFree(c);
     rk_server_stop(srv);
 }
@@ -224,9 +230,9 @@ START_TEST(discard_drops_queue)
     redisContext *c = rk_connect(srv);
 
     rk_cmd_status(c, "OK", "MULTI");
-    rk_cmd_status(c, "QUEUED", "SET rk:m:k 1");
+    rk_cmd_status(c, "QUEUED", "SET {rk:m}:k 1");
     rk_cmd_status(c, "OK", "DISCARD");
-    rk_cmd_nil(c, "GET rk:m:k");
+    rk_cmd_nil(c, "GET {rk:m}:k");
     rk_cmd_error(c, "ERR EXEC without MULTI", "EXEC");
     rk_cmd_error(c, "ERR DISCARD without MULTI", "DISCARD");
     redisFree(c);
@@ -375,12 +381,12 @@ START_TEST(quit_inside_multi)
     int fd = rk_raw_connect(srv);
     redisContext *c;
 
-    rk_raw_send_str(fd, "MULTI\r\nSET rk:m:q 1\r\nQUIT\r\n");
+    rk_raw_send_str(fd, "MULTI\r\nSET {rk:m}:q 1\r\nQUIT\r\n");
     rk_raw_expect(fd, "+OK\r\n+QUEUED\r\n+OK\r\n", 5000);
     ck_assert_int_eq(rk_raw_wait_closed(fd, 5000), 1);
     close(fd);
     c = rk_connect(srv);
-    rk_cmd_nil(c, "GET rk:m:q");
+    rk_cmd_nil(c, "GET {rk:m}:q");
     redisFree(c);
     rk_server_stop(srv);
 }
@@ -406,10 +412,10 @@ START_TEST(pipelined_transaction_as_redis_py)
      * commands and EXEC in one go, then reads every reply.
      */
     append(c, "MULTI");
-    append(c, "SET rk:py:a 1");
-    append(c, "INCRBY rk:py:a 41");
-    append(c, "GET rk:py:a");
-    append(c, "GET rk:py:missing");
+    append(c, "SET {rk:py}:a 1");
+    append(c, "INCRBY {rk:py}:a 41");
+    append(c, "GET {rk:py}:a");
+    append(c, "GET {rk:py}:missing");
     append(c, "EXEC");
     r = rk_get_reply(c);
     rk_assert_status(r, "OK");
@@ -428,10 +434,10 @@ START_TEST(pipelined_transaction_as_redis_py)
     freeReplyObject(r);
 
     /* With WATCH (sent on its own first), as in Redis's optimistic loop. */
-    rk_cmd_status(c, "OK", "WATCH rk:py:a");
-    rk_cmd_bulk(c, "42", "GET rk:py:a");
+    rk_cmd_status(c, "OK", "WATCH {rk:py}:a");
+    rk_cmd_bulk(c, "42", "GET {rk:py}:a");
     append(c, "MULTI");
-    append(c, "SET rk:py:a 43");
+    append(c, "SET {rk:py}:a 43");
     append(c, "EXEC");
     r = rk_get_reply(c);
     rk_assert_status(r, "OK");
@@ -445,11 +451,11 @@ START_TEST(pipelined_transaction_as_redis_py)
     freeReplyObject(r);
 
     /* Same, with a conflicting write: EXEC gives nil. */
-    rk_cmd_status(c, "OK", "WATCH rk:py:a");
-    rk_cmd_bulk(c, "43", "GET rk:py:a");
-    rk_cmd_status(other, "OK", "SET rk:py:a 0");
+    rk_cmd_status(c, "OK", "WATCH {rk:py}:a");
+    rk_cmd_bulk(c, "43", "GET {rk:py}:a");
+    rk_cmd_status(other, "OK", "SET {rk:py}:a 0");
     append(c, "MULTI");
-    append(c, "SET rk:py:a 44");
+    append(c, "SET {rk:py}:a 44");
     append(c, "EXEC");
     r = rk_get_reply(c);
     rk_assert_status(r, "OK");
@@ -460,11 +466,11 @@ START_TEST(pipelined_transaction_as_redis_py)
     r = rk_get_reply(c);
     rk_assert_nil(r);
     freeReplyObject(r);
-    rk_cmd_bulk(c, "0", "GET rk:py:a");
+    rk_cmd_bulk(c, "0", "GET {rk:py}:a");
 
     /* A queueing error inside the pipeline: EXECABORT, in order. */
     append(c, "MULTI");
-    append(c, "SET rk:py:b 1");
+    append(c, "SET {rk:py}:b 1");
     append(c, "GET");
     append(c, "EXEC");
     r = rk_get_reply(c);
@@ -480,7 +486,7 @@ START_TEST(pipelined_transaction_as_redis_py)
     rk_assert_error(r, "EXECABORT Transaction discarded because of previous "
                     "errors.");
     freeReplyObject(r);
-    rk_cmd_nil(c, "GET rk:py:b");
+    rk_cmd_nil(c, "GET {rk:py}:b");
     redisFree(other);
     redisFree(c);
     rk_server_stop(srv);
