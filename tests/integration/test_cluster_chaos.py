@@ -21,6 +21,7 @@ Environment: RINGKV_BIN (the server), CHAOS_SECONDS (default 20),
 CHAOS_SEED.
 """
 
+import bisect
 import os
 import random
 import shutil
@@ -206,11 +207,19 @@ def check(hist, final):
         if w is None or w[3] < last[2]:
             problems.append("lost write: %s final %r, last acked %r" %
                             (key, v, last[1]))
+    # Per key, the acknowledged writes by the time they were acked, so
+    # that the last one acked before a read began is a binary search
+    # (a scan of every write per read took minutes for long runs).
+    ends = {}
+    for key in KEYS:
+        kw = sorted((w for w in acked if w[0] == key), key=lambda w: w[3])
+        ends[key] = ([w[3] for w in kw], kw)
     for key, v, start, end in hist.reads:
-        before = [w for w in acked if w[0] == key and w[3] < start]
-        if not before:
+        times, kw = ends.get(key, ([], []))
+        i = bisect.bisect_left(times, start)
+        if i == 0:
             continue
-        last = max(before, key=lambda w: w[3])
+        last = kw[i - 1]
         w = by_value.get((key, v))
         if v is None or w is None or w[3] < last[2]:
             problems.append("stale read of %s at %.3f: %r, but %r was "
