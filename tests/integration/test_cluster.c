@@ -670,6 +670,29 @@ wait_alive_n(struct rk_server **nodes, int n, int want, long long timeout_ms)
     return 0;
 }
 
+/* Start n1..n3 (`replicas` copies of each key) on fresh cluster ports and
+ * wait until each sees all three alive. */
+static void
+start_three(struct rk_server **nodes, const char *replicas)
+{
+    int cports[NNODES];
+    char seeds[96];
+
+    for (int i = 0; i < NNODES; i++) {
+        cports[i] = free_cport(cports, i);
+    }
+    snprintf(seeds, sizeof(seeds), "127.0.0.1:%d,127.0.0.1:%d,127.0.0.1:%d",
+             cports[0], cports[1], cports[2]);
+    for (int i = 0; i < NNODES; i++) {
+        char id[8];
+
+        snprintf(id, sizeof(id), "n%d", i + 1);
+        nodes[i] = start_member_n(id, cports[i], seeds, replicas);
+    }
+    ck_assert_msg(wait_alive_n(nodes, NNODES, NNODES, 10000),
+                  "3 nodes did not see each other in 10 s");
+}
+
 /* A data link to the cluster port cport, as a peer's worker opens one. */
 static redisContext *
 data_link(int cport)
@@ -870,25 +893,11 @@ START_TEST(randomkey_is_cluster_wide)
     enum { NKEYS = 30 };
     struct rk_server *nodes[NNODES];
     redisContext *c[NNODES];
-    int cports[NNODES];
-    char seeds[96];
     int seen[NKEYS] = { 0 };
     int distinct = 0;
 
     RK_REQUIRE_RINGKV();
-    for (int i = 0; i < NNODES; i++) {
-        cports[i] = free_cport(cports, i);
-    }
-    snprintf(seeds, sizeof(seeds), "127.0.0.1:%d,127.0.0.1:%d,127.0.0.1:%d",
-             cports[0], cports[1], cports[2]);
-    for (int i = 0; i < NNODES; i++) {
-        char id[8];
-
-        snprintf(id, sizeof(id), "n%d", i + 1);
-        nodes[i] = start_member_n(id, cports[i], seeds, "1");
-    }
-    ck_assert_msg(wait_alive_n(nodes, NNODES, NNODES, 10000),
-                  "3 nodes did not see each other in 10 s");
+    start_three(nodes, "1");
     for (int i = 0; i < NNODES; i++) {
         c[i] = rk_connect(nodes[i]);
         rk_cmd_nil(c[i], "RANDOMKEY");
@@ -939,23 +948,9 @@ START_TEST(transactions_through_any_node)
 {
     struct rk_server *nodes[NNODES];
     redisContext *c[NNODES];
-    int cports[NNODES];
-    char seeds[96];
 
     RK_REQUIRE_RINGKV();
-    for (int i = 0; i < NNODES; i++) {
-        cports[i] = free_cport(cports, i);
-    }
-    snprintf(seeds, sizeof(seeds), "127.0.0.1:%d,127.0.0.1:%d,127.0.0.1:%d",
-             cports[0], cports[1], cports[2]);
-    for (int i = 0; i < NNODES; i++) {
-        char id[8];
-
-        snprintf(id, sizeof(id), "n%d", i + 1);
-        nodes[i] = start_member(id, cports[i], seeds);
-    }
-    ck_assert_msg(wait_alive_n(nodes, NNODES, NNODES, 10000),
-                  "3 nodes did not see each other in 10 s");
+    start_three(nodes, "3");
     for (int i = 0; i < NNODES; i++) {
         c[i] = rk_connect(nodes[i]);
     }
@@ -1017,27 +1012,13 @@ START_TEST(output_limit_with_replicas)
     enum { VLEN = 100 * 1000, NGETS = 200 };
     struct rk_server *nodes[NNODES];
     redisContext *admin;
-    int cports[NNODES];
-    char seeds[96];
     char *v = malloc(VLEN);
     redisReply *r;
     int fd;
 
     RK_REQUIRE_RINGKV();
     ck_assert_ptr_nonnull(v);
-    for (int i = 0; i < NNODES; i++) {
-        cports[i] = free_cport(cports, i);
-    }
-    snprintf(seeds, sizeof(seeds), "127.0.0.1:%d,127.0.0.1:%d,127.0.0.1:%d",
-             cports[0], cports[1], cports[2]);
-    for (int i = 0; i < NNODES; i++) {
-        char id[8];
-
-        snprintf(id, sizeof(id), "n%d", i + 1);
-        nodes[i] = start_member(id, cports[i], seeds);
-    }
-    ck_assert_msg(wait_alive_n(nodes, NNODES, NNODES, 10000),
-                  "3 nodes did not see each other in 10 s");
+    start_three(nodes, "3");
     admin = rk_connect(nodes[0]);
     memset(v, 'o', VLEN);
     r = rk_cmd(admin, "SET ol:big %b", v, (size_t)VLEN);

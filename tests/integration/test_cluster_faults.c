@@ -1224,6 +1224,27 @@ slots_complete(const redisReply *r)
     return next == NSLOTS;
 }
 
+/* CLUSTER SLOTS through c once it shows three replicas for every slot
+ * (10 s at most); the caller frees it. */
+static redisReply *
+complete_slots(redisContext *c)
+{
+    long long start = rk_now_ms();
+    redisReply *slots;
+
+    for (;;) {
+        slots = rk_cmd(c, "CLUSTER SLOTS");
+        if (slots_complete(slots) || rk_now_ms() - start > 10000) {
+            break;
+        }
+        freeReplyObject(slots);
+        rk_sleep_ms(100);
+    }
+    ck_assert_msg(slots_complete(slots), "CLUSTER SLOTS does not show "
+                  "three replicas for every slot");
+    return slots;
+}
+
 START_TEST(five_nodes_two_down)
 {
     enum { NKEYS = 40 };
@@ -1237,7 +1258,6 @@ START_TEST(five_nodes_two_down)
     int nfail_set = 0;
     char key[32];
     char val[32];
-    long long start;
 
     RK_REQUIRE_RINGKV();
     cluster_start(&cl, 5);
@@ -1245,17 +1265,7 @@ START_TEST(five_nodes_two_down)
     for (int i = 0; i < 5; i++) {
         c[i] = nconn(&cl, i, NULL, NULL);
     }
-    start = rk_now_ms();
-    for (;;) {
-        slots = rk_cmd(c[0], "CLUSTER SLOTS");
-        if (slots_complete(slots) || rk_now_ms() - start > 10000) {
-            break;
-        }
-        freeReplyObject(slots);
-        rk_sleep_ms(100);
-    }
-    ck_assert_msg(slots_complete(slots), "CLUSTER SLOTS of n1 does not "
-                  "show three replicas for every slot");
+    slots = complete_slots(c[0]);
 
     for (int i = 0; i < NKEYS; i++) {
         snprintf(key, sizeof(key), "f8:k%d", i);
@@ -1404,23 +1414,13 @@ START_TEST(incr_while_primary_down)
     redisReply *r;
     char key[32];
     char want[16];
-    long long start;
     int found = 0;
 
     RK_REQUIRE_RINGKV();
     cluster_start(&cl, 3);
     wait_alive(&cl, 3, 10000, "start");
     c[0] = nconn(&cl, 1, NULL, NULL);
-    start = rk_now_ms();
-    for (;;) {
-        slots = rk_cmd(c[0], "CLUSTER SLOTS");
-        if (slots_complete(slots) || rk_now_ms() - start > 10000) {
-            break;
-        }
-        freeReplyObject(slots);
-        rk_sleep_ms(100);
-    }
-    ck_assert(slots_complete(slots));
+    slots = complete_slots(c[0]);
     /* A key whose primary is n1. */
     for (int i = 0; i < 1000 && !found; i++) {
         int ports[3];

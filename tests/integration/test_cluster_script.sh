@@ -31,13 +31,14 @@ export RINGKV_CLUSTER_DIR="$tmp/cluster"
 export RINGKV_BIN
 seen_pids=()
 
+# shellcheck source=cluster_lib.sh
+. "$here/cluster_lib.sh"
+
 # Every PID the script recorded so far.
 collect_pids() {
-    local f pid
-    for f in "$RINGKV_CLUSTER_DIR"/node*/pid; do
-        [ -f "$f" ] || continue
-        pid=$(tr -dc 0-9 <"$f")
-        [ -n "$pid" ] && seen_pids+=("$pid")
+    local pid
+    for pid in $(rk_cluster_pids); do
+        seen_pids+=("$pid")
     done
 }
 
@@ -52,8 +53,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-# shellcheck source=ports.sh
-. "$here/ports.sh"
 base=$(rk_cluster_base 3) || fail "no free ports"
 
 # One RESP command to 127.0.0.1:$1; prints a status line or a bulk body.

@@ -30,20 +30,19 @@ tmp=$(mktemp -d "${TMPDIR:-/tmp}/ringkv-suites-XXXXXX") || fail "mktemp"
 export RINGKV_CLUSTER_DIR="$tmp/cluster"
 export RINGKV_BIN
 
+# shellcheck source=cluster_lib.sh
+. "$here/cluster_lib.sh"
+
 cleanup() {
-    local f pid
-    for f in "$RINGKV_CLUSTER_DIR"/node*/pid; do
-        [ -f "$f" ] || continue
-        pid=$(tr -dc 0-9 <"$f")
-        [ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null
+    local pid
+    for pid in $(rk_cluster_pids); do
+        kill -KILL "$pid" 2>/dev/null
     done
     rm -rf "$tmp"
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
 
-# shellcheck source=ports.sh
-. "$here/ports.sh"
 base=$(rk_cluster_base 3) || fail "no free ports"
 out=$("$script" start 3 --base-port "$base" -- --gossip-interval-ms 100 \
       --threads 1 2>&1) || fail "start 3 failed: $out"

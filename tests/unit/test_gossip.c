@@ -901,20 +901,29 @@ sink_send(void *ctx, const char *addr, const char *data, size_t len)
     return 0;
 }
 
+/* Options of node "a" (UP, generation 100) with the given seeds; the
+ * caller sets the transport. */
+static void
+lone_options(struct gossip_options *o, const char *const *seeds,
+             size_t nseeds)
+{
+    memset(o, 0, sizeof(*o));
+    o->id = "a";
+    o->addr = "h:1";
+    o->client_addr = "c:1";
+    o->state = GOSSIP_UP;
+    o->generation = 100;
+    o->seeds = seeds;
+    o->nseeds = nseeds;
+}
+
 static struct gossip *
 lone_node(struct sink *s, const char *const *seeds, size_t nseeds)
 {
     struct gossip_options o;
     struct gossip *g;
 
-    memset(&o, 0, sizeof(o));
-    o.id = "a";
-    o.addr = "h:1";
-    o.client_addr = "c:1";
-    o.state = GOSSIP_UP;
-    o.generation = 100;
-    o.seeds = seeds;
-    o.nseeds = nseeds;
+    lone_options(&o, seeds, nseeds);
     o.transport.ctx = s;
     o.transport.send = sink_send;
     g = gossip_create(&o);
@@ -1008,14 +1017,7 @@ wire_node(struct wire *w, int hooks)
     struct gossip_options o;
     struct gossip *g;
 
-    memset(&o, 0, sizeof(o));
-    o.id = "a";
-    o.addr = "h:1";
-    o.client_addr = "c:1";
-    o.state = GOSSIP_UP;
-    o.generation = 100;
-    o.seeds = seeds;
-    o.nseeds = 1;
+    lone_options(&o, seeds, 1);
     o.transport.ctx = w;
     o.transport.send = wire_send;
     if (hooks) {

@@ -1,9 +1,12 @@
 #!/bin/bash
-# tests/integration/ports.sh - sourced by the shell tests that start a
-# cluster with scripts/cluster: rk_cluster_base N prints a base port P with
-# P .. P+N-1 and P+10000 .. P+10000+N-1 all free and below the ephemeral
-# range (where an outgoing connection of any process on the host may hold
-# a port that no listener shows), or fails.
+# tests/integration/cluster_lib.sh - sourced by the shell tests that start
+# a cluster with scripts/cluster.
+#
+# rk_cluster_base N prints a base port P with P .. P+N-1 and P+10000 ..
+# P+10000+N-1 all free and below the ephemeral range (where an outgoing
+# connection of any process on the host may hold a port that no listener
+# shows), or fails. rk_cluster_pids prints the PIDs the nodes of
+# $RINGKV_CLUSTER_DIR recorded, one per line.
 
 rk_port_in_use() {
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null
@@ -31,4 +34,13 @@ rk_cluster_base() {
         fi
     done
     return 1
+}
+
+rk_cluster_pids() {
+    local f pid
+    for f in "$RINGKV_CLUSTER_DIR"/node*/pid; do
+        [ -f "$f" ] || continue
+        pid=$(tr -dc 0-9 <"$f")
+        [ -n "$pid" ] && echo "$pid"
+    done
 }
